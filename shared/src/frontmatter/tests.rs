@@ -1,0 +1,130 @@
+//! Table-driven tests of the three front matter forms and of every error's field and line.
+
+use super::*;
+
+fn ymd(s: &str) -> DateTime<FixedOffset> {
+    parse_date(s).unwrap()
+}
+
+#[test]
+fn the_three_forms_parse_to_the_same_fields() {
+    let yaml = "---\ntitle: Hello, world\ndate: 2024-05-01\ntags: [Rust, aws]\npublished: true\n---\nBody *here*.\n";
+    let toml = "+++\ntitle = \"Hello, world\"\ndate = 2024-05-01\ntags = [\"Rust\", \"aws\"]\npublished = true\n+++\nBody *here*.\n";
+    let flat = "title: Hello, world\ndate: 2024-05-01\ntags: [Rust, aws]\npublished: True\n\nBody *here*.\n";
+    for (name, src) in [("yaml", yaml), ("toml", toml), ("flatpages", flat)] {
+        let doc = parse(src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(doc.front.title, "Hello, world", "{name}");
+        assert_eq!(doc.front.date, ymd("2024-05-01"), "{name}");
+        assert_eq!(doc.front.tags, vec![Tag::parse("rust").unwrap(), Tag::parse("aws").unwrap()], "{name}");
+        assert!(!doc.front.draft, "{name}");
+        assert_eq!(doc.body, "Body *here*.\n", "{name}");
+    }
+}
+
+#[test]
+fn yaml_1_1_booleans_as_flask_flatpages_writes_them() {
+    let cases = [
+        ("True", false), ("true", false), ("yes", false), ("Yes", false), ("on", false), ("y", false),
+        ("False", true), ("No", true), ("no", true), ("off", true), ("N", true),
+    ];
+    for (word, draft) in cases {
+        let src = format!("title: T\ndate: 2024-01-01\npublished: {word}\n\nbody\n");
+        assert_eq!(parse(&src).unwrap().front.draft, draft, "published: {word}");
+    }
+    let src = "---\ntitle: T\ndate: 2024-01-01\ndraft: yes\n---\n";
+    assert!(parse(src).unwrap().front.draft);
+}
+
+#[test]
+fn optional_fields_are_read() {
+    let src = "---\ntitle: T\ndate: 2024-05-01T09:30:00+02:00\nupdated: 2024-06-01\n\
+               description: A post.\nslug: custom-slug\naliases: [/old/path/, \"https://old.example/2019/x.html\"]\n\
+               image: /assets/card.png\ntags: rust, web dev, Rust\n---\n";
+    let f = parse(src).unwrap().front;
+    assert_eq!(f.date, ymd("2024-05-01T09:30:00+02:00"));
+    assert_eq!(f.updated, Some(ymd("2024-06-01")));
+    assert_eq!(f.summary.as_deref(), Some("A post."));
+    assert_eq!(f.slug.unwrap().as_str(), "custom-slug");
+    assert_eq!(f.aliases, vec!["/old/path/", "/2019/x.html"]);
+    assert_eq!(f.image.as_deref(), Some("/assets/card.png"));
+    let tags: Vec<_> = f.tags.iter().map(Tag::as_str).collect();
+    assert_eq!(tags, ["rust", "web dev"]);
+}
+
+#[test]
+fn date_forms() {
+    for (s, want) in [
+        ("2024-05-01", "2024-05-01T00:00:00+00:00"),
+        ("2024-05-01T09:30:00Z", "2024-05-01T09:30:00+00:00"),
+        ("2024-05-01T09:30:00-05:00", "2024-05-01T09:30:00-05:00"),
+        ("2024-05-01 09:30", "2024-05-01T09:30:00+00:00"),
+        ("2024-05-01 09:30:15", "2024-05-01T09:30:15+00:00"),
+    ] {
+        assert_eq!(parse_date(s).unwrap().to_rfc3339(), want, "{s}");
+    }
+    for bad in ["12/05/2024", "2024-13-01", "May 1", ""] {
+        assert!(parse_date(bad).is_none(), "{bad}");
+    }
+}
+
+/// (name, source, field, line)
+const ERRORS: &[(&str, &str, Option<&str>, Option<usize>)] = &[
+    ("yaml missing title", "---\ndate: 2024-01-01\n---\n", Some("title"), None),
+    ("toml missing date", "+++\ntitle = \"x\"\n+++\n", Some("date"), None),
+    ("flat missing date", "title: x\n\nbody", Some("date"), None),
+    ("yaml bad date", "---\ntitle: x\ndate: 12/05/2024\n---\n", Some("date"), Some(3)),
+    ("toml bad date", "+++\ntitle = \"x\"\n\ndate = \"May 1\"\n+++\n", Some("date"), Some(4)),
+    ("flat bad date", "title: x\ndate: yesterday\n\n", Some("date"), Some(2)),
+    ("bad updated", "---\ntitle: x\ndate: 2024-01-01\nupdated: soon\n---\n", Some("updated"), Some(4)),
+    ("empty title", "---\ntitle: \"\"\ndate: 2024-01-01\n---\n", Some("title"), Some(2)),
+    ("title is a list", "---\ntitle: [a, b]\ndate: 2024-01-01\n---\n", Some("title"), Some(2)),
+    ("bad published", "---\ntitle: x\ndate: 2024-01-01\npublished: maybe\n---\n", Some("published"), Some(4)),
+    ("contradiction", "---\ntitle: x\ndate: 2024-01-01\npublished: true\ndraft: true\n---\n", Some("draft"), Some(5)),
+    ("bad slug", "---\ntitle: x\ndate: 2024-01-01\nslug: Not A Slug\n---\n", Some("slug"), Some(4)),
+    ("bad tag", "---\ntitle: x\ndate: 2024-01-01\ntags: [a/b]\n---\n", Some("tags"), Some(4)),
+    ("tags is a table", "---\ntitle: x\ndate: 2024-01-01\ntags:\n  a: 1\n---\n", Some("tags"), Some(4)),
+    ("relative alias", "---\ntitle: x\ndate: 2024-01-01\naliases: [old/path]\n---\n", Some("aliases"), Some(4)),
+    ("dotdot alias", "---\ntitle: x\ndate: 2024-01-01\naliases: [/a/../b]\n---\n", Some("aliases"), Some(4)),
+    ("bad image", "---\ntitle: x\ndate: 2024-01-01\nimage: javascript:alert(1)\n---\n", Some("image"), Some(4)),
+    ("unclosed yaml", "---\ntitle: x\ndate: 2024-01-01\n", None, Some(1)),
+    ("unclosed toml", "+++\ntitle = \"x\"\n", None, Some(1)),
+    ("no front matter", "# Just a heading\n\ntext", None, Some(1)),
+    ("yaml syntax", "---\ntitle: x\ndate: 2024-01-01\ntags: [a, b\n---\n", None, Some(5)),
+    ("toml syntax", "+++\ntitle = \"x\"\ndate = \n+++\n", None, Some(3)),
+    ("yaml not a map", "---\n- a\n- b\n---\n", None, Some(2)),
+];
+
+#[test]
+fn every_error_names_its_field_and_line() {
+    for (name, src, field, line) in ERRORS {
+        let err = parse(src).expect_err(name);
+        assert_eq!(err.field.as_deref(), *field, "{name}: {err}");
+        assert_eq!(err.line, *line, "{name}: {err}");
+        assert!(!err.message.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn error_messages_say_what_is_expected() {
+    let err = parse("---\ntitle: x\ndate: 12/05/2024\n---\n").unwrap_err().in_file("posts/a.md");
+    assert_eq!(
+        err.to_string(),
+        "posts/a.md: line 3: \"date\" must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"12/05/2024\""
+    );
+    let err = parse("---\ndate: 2024-01-01\n---\n").unwrap_err();
+    assert!(err.to_string().contains("\"title\" is missing"), "{err}");
+}
+
+#[test]
+fn crlf_and_bom_are_accepted() {
+    let src = "\u{feff}---\r\ntitle: T\r\ndate: 2024-01-01\r\n---\r\nBody\r\n";
+    let doc = parse(src).unwrap();
+    assert_eq!(doc.front.title, "T");
+    assert_eq!(doc.body, "Body\n");
+}
+
+#[test]
+fn flatpages_body_starts_after_the_first_blank_line() {
+    let doc = parse("title: T\ndate: 2024-01-01\n\nFirst.\n\nSecond.\n").unwrap();
+    assert_eq!(doc.body, "First.\n\nSecond.\n");
+}

@@ -1,0 +1,18 @@
+//! blog-core: everything but the wiring.
+//!
+//! - [`post`]: the content model; [`frontmatter`] and [`markdown`] turn a source
+//!   file into a [`post::Post`] (feature `authoring`, the publish path only).
+//! - [`store`]: the `Posts` and `Assets` traits and their implementations.
+//! - [`render`]: the embedded minijinja templates and the views they show.
+//! - [`routes`]: one module per route; [`http`] turns results and errors into responses.
+//! - [`app`]: the `App` every handler borrows, built once per process.
+
+pub mod error;
+#[cfg(feature = "authoring")]
+pub mod frontmatter;
+#[cfg(feature = "authoring")]
+mod highlight;
+#[cfg(feature = "authoring")]
+pub mod markdown;
+pub mod post;
+pub mod urls;

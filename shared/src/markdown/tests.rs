@@ -1,0 +1,88 @@
+//! Markdown features and hostile input.
+
+use super::*;
+
+#[test]
+fn github_flavoured_extensions() {
+    let md = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ and https://example.com\n\n- [x] done\n- [ ] todo\n\nNote[^1].\n\n[^1]: The note.\n";
+    let html = render(md).html;
+    assert!(html.contains("<table>"), "{html}");
+    assert!(html.contains("<th class=\"al\">a</th>"), "{html}");
+    assert!(html.contains("<td class=\"ar\">2</td>"), "{html}");
+    assert!(!html.contains(" align="), "{html}");
+    assert!(html.contains("<del>gone</del>"), "{html}");
+    assert!(html.contains("<a href=\"https://example.com\">https://example.com</a>"), "{html}");
+    assert!(html.contains("type=\"checkbox\""), "{html}");
+    assert!(html.contains("checked=\"\"") || html.contains("checked"), "{html}");
+    assert!(html.contains("class=\"footnotes\""), "{html}");
+    assert!(html.contains("The note."), "{html}");
+}
+
+#[test]
+fn headings_get_ids_anchor_links_and_a_toc() {
+    let r = render("# Top\n\n## First part\n\ntext\n\n### Detail *here*\n\n## First part\n");
+    assert!(r.html.contains("<h2 id=\"first-part\">"), "{}", r.html);
+    assert!(r.html.contains("href=\"#first-part\""), "{}", r.html);
+    assert!(r.html.contains("id=\"first-part-1\""), "{}", r.html);
+    let toc: Vec<_> = r.toc.iter().map(|e| (e.level, e.id.as_str(), e.title.as_str())).collect();
+    assert_eq!(
+        toc,
+        [(2, "first-part", "First part"), (3, "detail-here", "Detail here"), (2, "first-part-1", "First part")]
+    );
+}
+
+#[test]
+fn summary_from_more_marker_or_first_paragraph() {
+    let r = render("Intro **one**.\n\nTwo.\n\n<!--  MORE -->\n\nRest.\n");
+    assert_eq!(r.summary_html.trim(), "<p>Intro <strong>one</strong>.</p>\n<p>Two.</p>");
+    assert_eq!(r.summary_text, "Intro one. Two.");
+    assert!(r.html.contains("Rest."));
+    assert!(!r.html.contains("more"), "the marker is removed: {}", r.html);
+
+    let r = render("## Heading\n\nFirst [para](/x)[^n].\n\nSecond.\n\n[^n]: note\n");
+    assert_eq!(r.summary_html.trim(), "<p>First <a href=\"/x\">para</a>.</p>");
+    assert_eq!(r.summary_text, "First para.");
+}
+
+#[test]
+fn long_descriptions_are_shortened_at_a_word() {
+    let long = "word ".repeat(100);
+    let r = render(&long);
+    assert!(r.summary_text.chars().count() <= DESCRIPTION_LEN + 1);
+    assert!(r.summary_text.ends_with("word…"), "{}", r.summary_text);
+}
+
+#[test]
+fn reading_time_counts_words() {
+    assert_eq!(render("one two").reading_minutes, 1);
+    assert_eq!(render(&"w ".repeat(221)).reading_minutes, 2);
+    assert_eq!(render(&"w ".repeat(2200)).reading_minutes, 10);
+}
+
+#[test]
+fn code_is_highlighted_with_classes_only() {
+    let r = render("```rust\nfn main() { let s = \"<x>\"; }\n```\n\n```nosuchlang\n<b>&</b>\n```\n");
+    assert!(r.html.contains("<pre lang=\"rust\"><code class=\"language-rust\">") || r.html.contains("class=\"language-rust\""), "{}", r.html);
+    assert!(r.html.contains("class=\"hl-"), "{}", r.html);
+    assert!(r.html.contains("&lt;x&gt;"), "{}", r.html);
+    assert!(!r.html.contains("style="), "{}", r.html);
+    assert!(r.html.contains("&lt;b&gt;&amp;&lt;/b&gt;"), "{}", r.html);
+}
+
+#[test]
+fn raw_html_and_dangerous_links_never_pass_through() {
+    let hostile = "<script>alert(1)</script>\n\nHi <img src=x onerror=alert(1)> \
+                   [click](javascript:alert(1)) [v](vbscript:x) ![i](data:text/html;base64,AAAA)\n\n\
+                   <iframe src=\"https://evil.example\"></iframe>\n\n<div onclick=\"x()\">d</div>\n";
+    let html = render(hostile).html;
+    for bad in ["<script", "<img src=x", "<iframe", "<div", "javascript:", "vbscript:", "data:text/html"] {
+        assert!(!html.contains(bad), "{bad} leaked: {html}");
+    }
+    assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
+}
+
+#[test]
+fn attribute_injection_through_code_fence_info_is_escaped() {
+    let html = render("```rust\" onmouseover=\"alert(1)\nx\n```\n").html;
+    assert!(!html.contains("onmouseover=\"alert"), "{html}");
+}

@@ -93,7 +93,7 @@ impl StoreError {
 
 /// A template failed to load or render: always a bug, never the visitor's fault.
 #[derive(Debug, thiserror::Error)]
-#[error("template {template}: {source}")]
+#[error("template {template} failed")]
 pub struct RenderError {
     /// Template name.
     pub template: String,

@@ -16,3 +16,14 @@ mod highlight;
 pub mod markdown;
 pub mod post;
 pub mod urls;
+pub mod app;
+#[cfg(feature = "authoring")]
+pub mod authoring;
+pub mod config;
+pub mod http;
+pub mod render;
+pub mod routes;
+pub mod store;
+
+pub use app::App;
+pub use config::Config;

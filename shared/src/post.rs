@@ -174,6 +174,34 @@ pub struct Post {
     pub toc: Vec<TocEntry>,
     /// Estimated reading time in whole minutes, at least 1.
     pub reading_minutes: u32,
+    /// The next older non-draft post, kept with the post so a page view stays one read.
+    #[serde(default)]
+    pub previous: Option<Neighbour>,
+    /// The next newer non-draft post (may be scheduled: shown only once it is public).
+    #[serde(default)]
+    pub next: Option<Neighbour>,
+}
+
+/// A post's older or newer neighbour, as the post page links to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighbour {
+    /// URL name.
+    pub slug: Slug,
+    /// Title.
+    pub title: String,
+    /// Publication date, to hide a neighbour that is not public yet.
+    pub date: DateTime<FixedOffset>,
+}
+
+impl Neighbour {
+    /// The neighbour link for `post`.
+    pub fn of(post: &Post) -> Self {
+        Self {
+            slug: post.slug.clone(),
+            title: post.title.clone(),
+            date: post.date,
+        }
+    }
 }
 
 /// What a listing (home, tag page) shows of a post.

@@ -1,0 +1,59 @@
+//! Command-line shape (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A serverless blog: write Markdown, preview locally, publish to AWS.
+#[derive(Debug, Parser)]
+#[command(name = "blog", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options for `serve` when no subcommand is given (`blog --port 8080`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the blog on 127.0.0.1 from a folder of Markdown posts (live preview).
+    Serve(ServeArgs),
+    /// Write a new post skeleton with a slug and today's date.
+    New(NewArgs),
+}
+
+/// Options of `blog serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, short, default_value_t = 3000, env = "BLOG_PORT")]
+    pub port: u16,
+    /// Folder of posts (`*.md`) with assets under `assets/`.
+    #[arg(long, default_value = "content", env = "BLOG_CONTENT")]
+    pub content: PathBuf,
+    /// Site settings file (optional; `BLOG_*` variables override it).
+    #[arg(long, default_value = "blog.toml")]
+    pub config: PathBuf,
+    /// Open the site in a browser once it is up.
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// Options of `blog new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The post's title.
+    pub title: String,
+    /// Folder to write the post into.
+    #[arg(long, default_value = "content", env = "BLOG_CONTENT")]
+    pub content: PathBuf,
+    /// Slug to use instead of one made from the title.
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// Comma-separated tags.
+    #[arg(long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+}

@@ -1,0 +1,100 @@
+//! `blog serve`: the same routes the Lambda functions run, over the filesystem
+//! store, on 127.0.0.1. Edits show on the next request.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::State;
+use blog_core::store::fs::FsStore;
+use blog_core::{App, Config};
+
+use crate::cli::ServeArgs;
+
+/// Largest request body read; pages take none, the publish API is far below this.
+const MAX_BODY: usize = 1024 * 1024;
+
+type LocalApp = App<Arc<FsStore>, Arc<FsStore>>;
+
+/// Starts the server and runs until Ctrl-C.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{} (is another server using it? try --port)", args.port))?;
+    let addr = listener.local_addr()?;
+    let config = load_config(&args, addr)?;
+    let store = Arc::new(FsStore::open(&args.content).with_context(|| {
+        format!("cannot open the content folder {} (run from the project folder, or pass --content DIR)", args.content.display())
+    })?);
+    let errors = store.errors()?;
+    let app = Arc::new(App::new(config, store.clone(), store)?);
+    let url = format!("http://{addr}/");
+    println!("Serving {} at {url} (Ctrl-C to stop)", args.content.display());
+    if !errors.is_empty() {
+        println!("{} file(s) skipped; fix them and they appear on the next request:", errors.len());
+        for e in &errors {
+            println!("  {e}");
+        }
+    }
+    if args.open {
+        open_browser(&url);
+    }
+    let router = axum::Router::new().fallback(handle).with_state(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server stopped")?;
+    Ok(())
+}
+
+/// Settings: a local base URL and always-revalidate browser caching unless the
+/// author set them, so the preview shows edits on reload.
+fn load_config(args: &ServeArgs, addr: SocketAddr) -> anyhow::Result<Config> {
+    let file = match std::fs::read_to_string(&args.config) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", args.config.display())),
+    };
+    let defaults = Config {
+        base_url: format!("http://{addr}"),
+        browser_max_age: 0,
+        ..Config::default()
+    };
+    Config::load(defaults, file.as_deref(), |k| std::env::var(k).ok())
+        .with_context(|| format!("invalid settings in {} or the environment", args.config.display()))
+}
+
+async fn handle(State(app): State<Arc<LocalApp>>, req: axum::extract::Request) -> axum::response::Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return http::Response::builder()
+                .status(http::StatusCode::PAYLOAD_TOO_LARGE)
+                .body(Body::from(format!("request body over the {MAX_BODY}-byte limit\n")))
+                .unwrap_or_default();
+        }
+    };
+    let req = http::Request::from_parts(parts, body);
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let res = blog_core::routes::handle(&app, req).await;
+    tracing::info!(%method, %path, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    res.map(Body::from)
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    if let Err(e) = std::process::Command::new(opener).arg(url).spawn() {
+        eprintln!("could not open a browser ({opener}: {e}); visit {url}");
+    }
+}

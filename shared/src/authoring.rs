@@ -1,0 +1,114 @@
+//! Turns a Markdown source file into a stored [`Post`]: front matter checked, body
+//! rendered once. This is the publish path; read paths never call it.
+
+use crate::error::InputError;
+use crate::frontmatter;
+use crate::markdown;
+use crate::post::{Post, Slug};
+
+/// Longest source accepted, in bytes. DynamoDB items stop at 400 KB and a post is
+/// stored with its rendered HTML, so the source must leave room for it.
+pub const MAX_SOURCE_BYTES: usize = 128 * 1024;
+
+/// Parses and renders `source`. `file_stem` (the file name without `.md`) gives the
+/// slug when the front matter has none; an old name that is not a valid slug is kept
+/// as an alias so links to it still work.
+pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(InputError::document(
+            None,
+            format!("is {} bytes; the limit is {MAX_SOURCE_BYTES} bytes", source.len()),
+        ));
+    }
+    let doc = frontmatter::parse(source)?;
+    let front = doc.front;
+    let mut aliases = front.aliases;
+    let slug = match (front.slug, file_stem) {
+        (Some(slug), _) => slug,
+        (None, Some(stem)) => match Slug::parse(stem) {
+            Ok(slug) => slug,
+            Err(_) => {
+                let slug = slugify(stem, "file name")?;
+                let old = format!("/posts/{}/", crate::urls::encode_segment(stem));
+                if !aliases.contains(&old) {
+                    aliases.push(old);
+                }
+                slug
+            }
+        },
+        (None, None) => slugify(&front.title, "title")?,
+    };
+    let rendered = markdown::render(&doc.body);
+    let description = front.summary.unwrap_or(rendered.summary_text);
+    Ok(Post {
+        slug,
+        title: front.title,
+        date: front.date,
+        updated: front.updated,
+        draft: front.draft,
+        tags: front.tags,
+        description,
+        aliases,
+        image: front.image,
+        markdown: doc.body,
+        html: rendered.html,
+        summary_html: rendered.summary_html,
+        toc: rendered.toc,
+        reading_minutes: rendered.reading_minutes,
+        previous: None,
+        next: None,
+    })
+}
+
+/// A slug made from free text ("Hello, Wörld!" → "hello-world"), cut at a hyphen
+/// to the length limit.
+pub fn slugify(text: &str, from: &str) -> Result<Slug, InputError> {
+    let mut s = slug::slugify(text);
+    if s.len() > crate::post::MAX_SLUG_LEN {
+        s.truncate(crate::post::MAX_SLUG_LEN);
+        s = s.trim_end_matches('-').to_owned();
+    }
+    Slug::parse(&s).map_err(|_| {
+        InputError::field(
+            "slug",
+            None,
+            format!("cannot be made from the {from} \"{text}\": add a slug field such as slug: my-post"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_comes_from_front_matter_then_file_then_title() {
+        let src = "---\ntitle: Hello, Wörld!\ndate: 2024-01-01\n---\nHi\n";
+        assert_eq!(compile(src, None).unwrap().slug.as_str(), "hello-world");
+        assert_eq!(compile(src, Some("from-file")).unwrap().slug.as_str(), "from-file");
+        let with = "---\ntitle: T\ndate: 2024-01-01\nslug: given\n---\n";
+        assert_eq!(compile(with, Some("from-file")).unwrap().slug.as_str(), "given");
+    }
+
+    #[test]
+    fn a_file_name_that_is_not_a_slug_becomes_an_alias() {
+        let post = compile("title: T\ndate: 2024-01-01\n\nx", Some("My_Old Post")).unwrap();
+        assert_eq!(post.slug.as_str(), "my-old-post");
+        assert_eq!(post.aliases, vec!["/posts/My_Old%20Post/"]);
+    }
+
+    #[test]
+    fn description_prefers_front_matter() {
+        let post = compile("---\ntitle: T\ndate: 2024-01-01\nsummary: Given.\n---\nFirst para.\n", None).unwrap();
+        assert_eq!(post.description, "Given.");
+        let post = compile("---\ntitle: T\ndate: 2024-01-01\n---\nFirst para.\n", None).unwrap();
+        assert_eq!(post.description, "First para.");
+    }
+
+    #[test]
+    fn oversized_sources_are_refused_with_the_limit() {
+        let big = format!("---\ntitle: T\ndate: 2024-01-01\n---\n{}", "x".repeat(MAX_SOURCE_BYTES));
+        let err = compile(&big, None).unwrap_err();
+        assert!(err.message.contains("limit is 131072 bytes"), "{err}");
+    }
+}

@@ -1,0 +1,233 @@
+//! Templates, embedded at compile time and parsed once per process, and the views
+//! (plain serialisable structs) they are filled with.
+
+use base64::Engine as _;
+use chrono::{DateTime, FixedOffset};
+use minijinja::{Environment, Value};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::RenderError;
+use crate::post::{post_path, Neighbour, Post, PostSummary, Tag, TocEntry};
+
+/// Every template, by name. Names keep their extensions so `.html`/`.xml` autoescape.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("post.html", include_str!("../../templates/post.html")),
+    ("tags.html", include_str!("../../templates/tags.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("atom.xml", include_str!("../../templates/atom.xml")),
+    ("rss.xml", include_str!("../../templates/rss.xml")),
+    ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
+    ("robots.txt", include_str!("../../templates/robots.txt")),
+];
+
+/// The one stylesheet, inlined in every page (no extra request, no render blocking).
+pub const STYLE: &str = include_str!("../../templates/style.css");
+
+/// Parsed templates plus the Content-Security-Policy that admits exactly their stylesheet.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+    csp: String,
+}
+
+impl Templates {
+    /// Parses every template; a syntax error fails here, at start, not on a request.
+    pub fn new(config: &Config) -> Result<Self, RenderError> {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(|source| RenderError {
+                template: (*name).to_owned(),
+                source,
+            })?;
+        }
+        let css = STYLE.trim_end();
+        env.add_global("css", Value::from_safe_string(css.to_owned()));
+        env.add_global("site", Value::from_serialize(SiteView::new(config)));
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
+        let csp = format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' https: data:; \
+             base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
+        Ok(Self { env, csp })
+    }
+
+    /// Renders template `name` with `ctx`.
+    pub fn render(&self, name: &str, ctx: Value) -> Result<String, RenderError> {
+        let wrap = |source| RenderError {
+            template: name.to_owned(),
+            source,
+        };
+        self.env.get_template(name).map_err(wrap)?.render(ctx).map_err(wrap)
+    }
+
+    /// The `Content-Security-Policy` header value for HTML pages.
+    pub fn csp(&self) -> &str {
+        &self.csp
+    }
+}
+
+/// Site-wide values every template sees as `site`.
+#[derive(Debug, Serialize)]
+pub struct SiteView {
+    title: String,
+    description: String,
+    author: String,
+    base_url: String,
+    language: String,
+}
+
+impl SiteView {
+    fn new(c: &Config) -> Self {
+        Self {
+            title: c.title.clone(),
+            description: c.description.clone(),
+            author: c.author.clone(),
+            base_url: c.base_url.clone(),
+            language: c.language.clone(),
+        }
+    }
+}
+
+/// What `base.html` needs to know about the page: its head metadata.
+#[derive(Debug, Serialize, Default)]
+pub struct PageMeta {
+    /// Page title (empty on the home page: the site title stands alone).
+    pub title: String,
+    /// Meta description.
+    pub description: String,
+    /// Absolute canonical URL.
+    pub canonical: Option<String>,
+    /// `og:type`: `website` or `article`.
+    pub og_type: &'static str,
+    /// Absolute social card image URL.
+    pub image: Option<String>,
+    /// Keep error pages out of search indexes.
+    pub noindex: bool,
+    /// A tag page's own feed.
+    pub tag_feed: Option<String>,
+}
+
+/// A tag as a link.
+#[derive(Debug, Serialize)]
+pub struct TagView {
+    name: String,
+    path: String,
+}
+
+impl From<&Tag> for TagView {
+    fn from(t: &Tag) -> Self {
+        Self {
+            name: t.as_str().to_owned(),
+            path: t.path(),
+        }
+    }
+}
+
+/// A post in a listing.
+#[derive(Debug, Serialize)]
+pub struct SummaryView {
+    path: String,
+    title: String,
+    date_iso: String,
+    date_human: String,
+    tags: Vec<TagView>,
+    summary_html: String,
+    reading_minutes: u32,
+}
+
+impl From<&PostSummary> for SummaryView {
+    fn from(p: &PostSummary) -> Self {
+        Self {
+            path: post_path(&p.slug),
+            title: p.title.clone(),
+            date_iso: p.date.to_rfc3339(),
+            date_human: human_date(p.date),
+            tags: p.tags.iter().map(TagView::from).collect(),
+            summary_html: p.summary_html.clone(),
+            reading_minutes: p.reading_minutes,
+        }
+    }
+}
+
+/// Least headings before a post page shows its table of contents.
+const TOC_MIN_HEADINGS: usize = 3;
+
+/// A whole post, for its page and for feeds.
+#[derive(Debug, Serialize)]
+pub struct PostView<'a> {
+    /// Absolute URL.
+    pub url: String,
+    /// Stable feed id.
+    pub id: String,
+    path: String,
+    title: &'a str,
+    date_iso: String,
+    date_human: String,
+    date_rfc2822: String,
+    updated_iso: Option<String>,
+    updated_human: Option<String>,
+    tags: Vec<TagView>,
+    html: &'a str,
+    summary_html: &'a str,
+    reading_minutes: u32,
+    toc: &'a [TocEntry],
+}
+
+impl<'a> PostView<'a> {
+    /// The view of `p` on the site at `config.base_url`.
+    pub fn new(p: &'a Post, config: &Config) -> Self {
+        let path = p.path();
+        Self {
+            url: format!("{}{path}", config.base_url),
+            id: feed_id(config, p),
+            path,
+            title: &p.title,
+            date_iso: p.date.to_rfc3339(),
+            date_human: human_date(p.date),
+            date_rfc2822: p.date.to_rfc2822(),
+            updated_iso: p.updated.map(|d| d.to_rfc3339()),
+            updated_human: p.updated.map(human_date),
+            tags: p.tags.iter().map(TagView::from).collect(),
+            html: &p.html,
+            summary_html: &p.summary_html,
+            reading_minutes: p.reading_minutes,
+            toc: if p.toc.len() >= TOC_MIN_HEADINGS { &p.toc } else { &[] },
+        }
+    }
+}
+
+/// A neighbour link on a post page.
+#[derive(Debug, Serialize)]
+pub struct NeighbourView {
+    path: String,
+    title: String,
+}
+
+impl From<&Neighbour> for NeighbourView {
+    fn from(n: &Neighbour) -> Self {
+        Self {
+            path: post_path(&n.slug),
+            title: n.title.clone(),
+        }
+    }
+}
+
+/// A stable Atom/RSS id (RFC 4151 tag URI): survives edits and a move of the
+/// site to another scheme; it changes only with the slug or the publication date.
+pub fn feed_id(config: &Config, p: &Post) -> String {
+    let authority = config.host().split(':').next().unwrap_or_default();
+    format!("tag:{authority},{}:{}", p.date.format("%Y-%m-%d"), p.path())
+}
+
+/// "5 May 2024".
+pub fn human_date(d: DateTime<FixedOffset>) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! The route table and the dispatcher. Each route module turns a request into a
+//! [`Reply`] or an [`AppError`]; errors become pages in `http::error_reply` only.
+
+use chrono::Utc;
+use http::{Method, StatusCode};
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::http::{error_reply, finish, Reply, Request, Response};
+use crate::post::post_path;
+use crate::store::{Assets, Posts};
+
+pub mod assets;
+pub mod feed;
+pub mod home;
+pub mod post;
+pub mod tags;
+
+/// Every page route the site answers, with its path parameter (still percent-encoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `/` and its older pages (`?before=`, `?after=`).
+    Home,
+    /// `/posts/{slug}/`.
+    Post(&'a str),
+    /// `/tags/`.
+    TagIndex,
+    /// `/tags/{tag}/` and its older pages.
+    Tag(&'a str),
+    /// `/tags/{tag}/feed.xml`.
+    TagFeed(&'a str),
+    /// `/feed.xml` (Atom).
+    Atom,
+    /// `/rss.xml` (RSS 2.0).
+    Rss,
+    /// `/sitemap.xml`.
+    Sitemap,
+    /// `/robots.txt`.
+    Robots,
+    /// `/assets/{key}`.
+    Asset(&'a str),
+    /// A known page without its trailing slash: redirect to the canonical URL.
+    AddSlash,
+}
+
+/// (method and path pattern, what serves it): the table the SAM template and the
+/// events folder are checked against.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET /", "home"),
+    ("GET /posts/{slug}/", "post"),
+    ("GET /tags/", "tags"),
+    ("GET /tags/{tag}/", "tags"),
+    ("GET /tags/{tag}/feed.xml", "feed"),
+    ("GET /feed.xml", "feed"),
+    ("GET /rss.xml", "feed"),
+    ("GET /sitemap.xml", "feed"),
+    ("GET /robots.txt", "feed"),
+    ("GET /assets/{key+}", "assets"),
+];
+
+/// Matches a path against the route table.
+pub fn route(path: &str) -> Option<Route<'_>> {
+    let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+    let r = match segments.as_slice() {
+        [""] => Route::Home,
+        ["feed.xml"] => Route::Atom,
+        ["rss.xml"] => Route::Rss,
+        ["sitemap.xml"] => Route::Sitemap,
+        ["robots.txt"] => Route::Robots,
+        ["posts", slug, ""] if !slug.is_empty() => Route::Post(slug),
+        ["posts", slug] if !slug.is_empty() => Route::AddSlash,
+        ["tags", ""] => Route::TagIndex,
+        ["tags"] => Route::AddSlash,
+        ["tags", tag, ""] if !tag.is_empty() => Route::Tag(tag),
+        ["tags", tag] if !tag.is_empty() => Route::AddSlash,
+        ["tags", tag, "feed.xml"] if !tag.is_empty() => Route::TagFeed(tag),
+        ["assets", ..] => Route::Asset(&path["/assets/".len()..]),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// Answers any page request: the local server and a catch-all function use this.
+pub async fn handle<P: Posts, A: Assets>(app: &App<P, A>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let result = match route(&path) {
+        Some(r) => serve(app, &req, r).await,
+        None => Err(AppError::NotFound { path: path.clone() }),
+    };
+    respond(app, &req, result).await
+}
+
+/// Runs one route, after the method check every page route shares.
+pub async fn serve<P: Posts, A: Assets>(app: &App<P, A>, req: &Request, r: Route<'_>) -> Result<Reply, AppError> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(AppError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: "GET, HEAD",
+        });
+    }
+    let now = Utc::now();
+    let query = req.uri().query();
+    match r {
+        Route::Home => home::get(app, None, query, now).await,
+        Route::Tag(tag) => home::get(app, Some(tags::parse_tag(tag)?), query, now).await,
+        Route::Post(slug) => post::get(app, slug, now).await,
+        Route::TagIndex => tags::index(app, now).await,
+        Route::TagFeed(tag) => feed::atom(app, Some(tags::parse_tag(tag)?), now).await,
+        Route::Atom => feed::atom(app, None, now).await,
+        Route::Rss => feed::rss(app, now).await,
+        Route::Sitemap => feed::sitemap(app, now).await,
+        Route::Robots => feed::robots(app),
+        Route::Asset(key) => assets::get(app, key).await,
+        Route::AddSlash => {
+            let mut location = format!("{}/", req.uri().path());
+            if let Some(q) = query {
+                location = format!("{location}?{q}");
+            }
+            Ok(Reply::redirect(StatusCode::MOVED_PERMANENTLY, location))
+        }
+    }
+}
+
+/// Turns a route's result into the response: a 404 first gets a chance to be an
+/// alias (an old URL of a post), then errors become pages.
+pub async fn respond<P: Posts, A: Assets>(app: &App<P, A>, req: &Request, result: Result<Reply, AppError>) -> Response {
+    let path = req.uri().path();
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(AppError::NotFound { .. }) if matches!(*req.method(), Method::GET | Method::HEAD) => {
+            match app.posts.alias(path).await {
+                Ok(Some(slug)) => Reply::redirect(StatusCode::MOVED_PERMANENTLY, post_path(&slug)),
+                Ok(None) => error_reply(&app.templates, path, &AppError::NotFound { path: path.to_owned() }),
+                Err(e) => error_reply(&app.templates, path, &e.into()),
+            }
+        }
+        Err(e) => error_reply(&app.templates, path, &e),
+    };
+    finish(&app.config, app.templates.csp(), req, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_table() {
+        let cases = [
+            ("/", Some(Route::Home)),
+            ("/posts/hello/", Some(Route::Post("hello"))),
+            ("/posts/hello", Some(Route::AddSlash)),
+            ("/posts/", None),
+            ("/tags/", Some(Route::TagIndex)),
+            ("/tags", Some(Route::AddSlash)),
+            ("/tags/web%20dev/", Some(Route::Tag("web%20dev"))),
+            ("/tags/rust", Some(Route::AddSlash)),
+            ("/tags/rust/feed.xml", Some(Route::TagFeed("rust"))),
+            ("/feed.xml", Some(Route::Atom)),
+            ("/rss.xml", Some(Route::Rss)),
+            ("/sitemap.xml", Some(Route::Sitemap)),
+            ("/robots.txt", Some(Route::Robots)),
+            ("/assets/img/a.png", Some(Route::Asset("img/a.png"))),
+            ("/nope", None),
+            ("/posts/a/b/", None),
+            ("", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(route(path), want, "{path}");
+        }
+    }
+}

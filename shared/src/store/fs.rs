@@ -1,0 +1,300 @@
+//! The filesystem store: Markdown files under a content folder, assets under its
+//! `assets/` folder. It keeps an in-memory snapshot, rebuilt when a file watcher
+//! reports a change (or on every call if no watcher could start), so an edited file
+//! shows on the next request and unchanged files are never parsed twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use notify::Watcher as _;
+
+use super::{Asset, Assets, Cursor, ListQuery, Listing, Posts, TagCount};
+use crate::authoring;
+use crate::error::{InputError, StoreError};
+use crate::post::{post_path, Neighbour, Post, PostSummary, Slug, SortKey, Tag};
+
+/// Posts and assets in a folder.
+pub struct FsStore {
+    root: PathBuf,
+    snapshot: RwLock<Arc<Snapshot>>,
+    dirty: Arc<AtomicBool>,
+    watching: bool,
+    parsed: Mutex<HashMap<PathBuf, Parsed>>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl std::fmt::Debug for FsStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsStore").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+/// A file's parse result, reused while its size and modification time stay the same.
+struct Parsed {
+    modified: Option<SystemTime>,
+    len: u64,
+    post: Result<Post, InputError>,
+}
+
+/// Everything the read methods need, built in one pass over the folder.
+#[derive(Default)]
+struct Snapshot {
+    by_slug: HashMap<Slug, Arc<Post>>,
+    /// Non-draft posts, newest first, with their sort keys.
+    ordered: Vec<(SortKey, Arc<Post>)>,
+    aliases: HashMap<String, Slug>,
+    errors: Vec<InputError>,
+}
+
+impl FsStore {
+    /// Opens `root` (which must be a folder) and loads it.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(StoreError::unavailable(
+                format!("content folder {}", root.display()),
+                "it does not exist or is not a folder",
+            ));
+        }
+        let dirty = Arc::new(AtomicBool::new(true));
+        let watcher = watch(&root, dirty.clone());
+        if let Err(e) = &watcher {
+            tracing::warn!(error = %e, "file watcher unavailable; rescanning content on every request");
+        }
+        let store = Self {
+            root,
+            snapshot: RwLock::new(Arc::default()),
+            dirty,
+            watching: watcher.is_ok(),
+            parsed: Mutex::new(HashMap::new()),
+            _watcher: watcher.ok(),
+        };
+        store.current()?;
+        Ok(store)
+    }
+
+    /// The content folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Files that could not be loaded, with why. They are left out of the site.
+    pub fn errors(&self) -> Result<Vec<InputError>, StoreError> {
+        Ok(self.current()?.errors.clone())
+    }
+
+    fn current(&self) -> Result<Arc<Snapshot>, StoreError> {
+        if self.dirty.swap(false, Ordering::AcqRel) || !self.watching {
+            let fresh = Arc::new(self.rebuild()?);
+            *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+            return Ok(fresh);
+        }
+        Ok(self.snapshot.read().unwrap_or_else(PoisonError::into_inner).clone())
+    }
+
+    fn rebuild(&self) -> Result<Snapshot, StoreError> {
+        let mut files = Vec::new();
+        collect_markdown(&self.root, &self.root.join("assets"), &mut files)
+            .map_err(|e| StoreError::unavailable(format!("reading {}", self.root.display()), e))?;
+        files.sort();
+        let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        parsed.retain(|path, _| files.contains(path));
+        let mut snap = Snapshot::default();
+        let mut owners: HashMap<Slug, PathBuf> = HashMap::new();
+        for path in &files {
+            let entry = load(path, parsed.remove(path));
+            let shown = path.strip_prefix(&self.root).unwrap_or(path).display().to_string();
+            match &entry.post {
+                Err(e) => snap.errors.push(e.clone().in_file(&shown)),
+                Ok(post) => match owners.get(&post.slug) {
+                    Some(other) => snap.errors.push(
+                        InputError::field(
+                            "slug",
+                            None,
+                            format!("\"{}\" is already used by {}", post.slug, other.display()),
+                        )
+                        .in_file(&shown),
+                    ),
+                    None => {
+                        owners.insert(post.slug.clone(), path.strip_prefix(&self.root).unwrap_or(path).to_owned());
+                        snap.by_slug.insert(post.slug.clone(), Arc::new(post.clone()));
+                    }
+                },
+            }
+            parsed.insert(path.clone(), entry);
+        }
+        for e in &snap.errors {
+            tracing::warn!("skipped: {e}");
+        }
+        link_neighbours(&mut snap);
+        Ok(snap)
+    }
+}
+
+fn watch(root: &Path, dirty: Arc<AtomicBool>) -> notify::Result<notify::RecommendedWatcher> {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.map(|e| !e.kind.is_access()).unwrap_or(true) {
+            dirty.store(true, Ordering::Release);
+        }
+    })?;
+    watcher.watch(root, notify::RecursiveMode::Recursive)?;
+    Ok(watcher)
+}
+
+fn collect_markdown(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+        if hidden || path == skip {
+            continue;
+        }
+        if path.is_dir() {
+            collect_markdown(&path, skip, out)?;
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
+    let meta = std::fs::metadata(path).ok();
+    let modified = meta.as_ref().and_then(|m| m.modified().ok());
+    let len = meta.as_ref().map_or(0, |m| m.len());
+    if let Some(p) = previous.filter(|p| p.modified == modified && p.len == len && modified.is_some()) {
+        return p;
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str());
+    let post = match std::fs::read(path) {
+        Err(e) => Err(InputError::document(None, format!("cannot be read: {e}"))),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Err(e) => Err(InputError::document(
+                None,
+                format!("is not valid UTF-8 (first bad byte at offset {}): save it as UTF-8", e.utf8_error().valid_up_to()),
+            )),
+            Ok(text) => authoring::compile(&text, stem),
+        },
+    };
+    Parsed { modified, len, post }
+}
+
+/// Sorts non-draft posts and records each one's neighbours and aliases.
+fn link_neighbours(snap: &mut Snapshot) {
+    let mut ordered: Vec<(SortKey, Arc<Post>)> = snap
+        .by_slug
+        .values()
+        .filter(|p| !p.draft)
+        .map(|p| (p.sort_key(), p.clone()))
+        .collect();
+    ordered.sort_by(|a, b| b.0.cmp(&a.0));
+    let links: Vec<(Option<Neighbour>, Option<Neighbour>)> = (0..ordered.len())
+        .map(|i| {
+            let next = i.checked_sub(1).map(|j| Neighbour::of(&ordered[j].1));
+            let previous = ordered.get(i + 1).map(|(_, p)| Neighbour::of(p));
+            (previous, next)
+        })
+        .collect();
+    for ((_, post), (previous, next)) in ordered.iter_mut().zip(links) {
+        let mut linked = (**post).clone();
+        linked.previous = previous;
+        linked.next = next;
+        let linked = Arc::new(linked);
+        snap.by_slug.insert(linked.slug.clone(), linked.clone());
+        *post = linked;
+    }
+    for post in snap.by_slug.values() {
+        for alias in &post.aliases {
+            if *alias != post_path(&post.slug) {
+                snap.aliases.insert(alias.clone(), post.slug.clone());
+            }
+        }
+    }
+    snap.ordered = ordered;
+}
+
+impl Snapshot {
+    fn public<'a>(&'a self, tag: Option<&'a Tag>, now: DateTime<Utc>) -> impl DoubleEndedIterator<Item = &'a (SortKey, Arc<Post>)> + 'a {
+        let bound = SortKey::upper_bound(now);
+        self.ordered
+            .iter()
+            .filter(move |(k, p)| *k < bound && tag.is_none_or(|t| p.tags.contains(t)))
+    }
+}
+
+fn page(items: Vec<&(SortKey, Arc<Post>)>, limit: usize) -> (Vec<PostSummary>, bool) {
+    let more = items.len() > limit;
+    (items.into_iter().take(limit).map(|(_, p)| p.summary()).collect(), more)
+}
+
+impl Posts for FsStore {
+    async fn get(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
+        Ok(self.current()?.by_slug.get(slug).map(|p| (**p).clone()))
+    }
+
+    async fn list(&self, q: &ListQuery) -> Result<Listing, StoreError> {
+        let snap = self.current()?;
+        let items = snap.public(q.tag.as_ref(), q.now);
+        let (posts, more) = match &q.cursor {
+            Cursor::First => page(items.take(q.limit + 1).collect(), q.limit),
+            Cursor::Before(k) => page(items.filter(|(pk, _)| pk < k).take(q.limit + 1).collect(), q.limit),
+            Cursor::After(k) => {
+                let (mut posts, more) = page(items.rev().filter(|(pk, _)| pk > k).take(q.limit + 1).collect(), q.limit);
+                posts.reverse();
+                (posts, more)
+            }
+        };
+        Ok(Listing { posts, more })
+    }
+
+    async fn recent(&self, tag: Option<&Tag>, limit: usize, now: DateTime<Utc>) -> Result<Vec<Post>, StoreError> {
+        let snap = self.current()?;
+        Ok(snap.public(tag, now).take(limit).map(|(_, p)| (**p).clone()).collect())
+    }
+
+    async fn all_public(&self, now: DateTime<Utc>) -> Result<Vec<PostSummary>, StoreError> {
+        Ok(self.current()?.public(None, now).map(|(_, p)| p.summary()).collect())
+    }
+
+    async fn tags(&self, now: DateTime<Utc>) -> Result<Vec<TagCount>, StoreError> {
+        let snap = self.current()?;
+        let mut counts: BTreeMap<&Tag, usize> = BTreeMap::new();
+        for (_, post) in snap.public(None, now) {
+            for tag in &post.tags {
+                *counts.entry(tag).or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().map(|(tag, count)| TagCount { tag: tag.clone(), count }).collect())
+    }
+
+    async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {
+        Ok(self.current()?.aliases.get(path).cloned())
+    }
+}
+
+impl Assets for FsStore {
+    async fn get(&self, key: &str) -> Result<Option<Asset>, StoreError> {
+        let path = self.root.join("assets").join(key);
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(Some(Asset {
+                body: bytes.into(),
+                content_type: content_type(&path),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || path.is_dir() => Ok(None),
+            Err(e) => Err(StoreError::unavailable(format!("reading asset {key}"), e)),
+        }
+    }
+}
+
+/// Media type by extension; text types say their charset.
+pub fn content_type(path: &Path) -> String {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    if mime.type_() == "text" || mime.subtype() == "javascript" || mime.subtype() == "json" {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    }
+}

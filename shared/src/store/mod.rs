@@ -1,0 +1,154 @@
+//! Storage behind two small traits. Handlers are generic over them; the
+//! implementations (filesystem here, DynamoDB/S3 for Lambda) pass one conformance suite.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::error::StoreError;
+use crate::post::{Post, PostSummary, Slug, SortKey, Tag};
+
+#[cfg(feature = "fs")]
+pub mod fs;
+
+/// Which slice of the published posts a listing wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// The newest posts.
+    First,
+    /// Posts strictly older than the key (the "older posts" link).
+    Before(SortKey),
+    /// Posts strictly newer than the key (the "newer posts" link).
+    After(SortKey),
+}
+
+/// A listing request: published posts dated at or before `now`, newest first.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Only posts with this tag, when set.
+    pub tag: Option<Tag>,
+    /// Where the page starts.
+    pub cursor: Cursor,
+    /// Most posts to return.
+    pub limit: usize,
+    /// Posts dated after this are not public yet.
+    pub now: DateTime<Utc>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    /// Newest first, at most `limit`.
+    pub posts: Vec<PostSummary>,
+    /// Whether more posts lie beyond this page in the cursor's direction
+    /// (older for `First`/`Before`, newer for `After`).
+    pub more: bool,
+}
+
+/// A tag and how many public posts carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    /// The tag.
+    pub tag: Tag,
+    /// Public posts with it.
+    pub count: usize,
+}
+
+/// Read access to posts. Every method is one round trip to the backing store.
+pub trait Posts: Send + Sync {
+    /// The post with this slug, drafts and scheduled posts included (the caller decides).
+    fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<Post>, StoreError>> + Send;
+
+    /// One page of published posts.
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Listing, StoreError>> + Send;
+
+    /// The newest public posts in full (for feeds), optionally for one tag.
+    fn recent(
+        &self,
+        tag: Option<&Tag>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send;
+
+    /// Every public post's summary, newest first (for the sitemap).
+    fn all_public(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send;
+
+    /// Tags of public posts with their counts, sorted by tag.
+    fn tags(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send;
+
+    /// The slug an old path (an alias) now lives at.
+    fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send;
+}
+
+/// A stored file (image, download), served under `/assets/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// The bytes.
+    pub body: Bytes,
+    /// Its media type.
+    pub content_type: String,
+}
+
+/// Read access to assets.
+pub trait Assets: Send + Sync {
+    /// The asset at `key` (a path below `/assets/`, already checked by [`asset_key`]).
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Asset>, StoreError>> + Send;
+}
+
+/// Checks a path below `/assets/`: non-empty segments of safe characters, no `.`/`..`.
+pub fn asset_key(path: &str) -> Option<&str> {
+    let ok = !path.is_empty()
+        && path.len() <= 512
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && !seg.starts_with('.')
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        });
+    ok.then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_keys_refuse_traversal_and_odd_names() {
+        for ok in ["a.png", "img/2024/a-b_c.jpg"] {
+            assert_eq!(asset_key(ok), Some(ok));
+        }
+        for bad in ["", "../x", "a/../b", "a//b", "/a", ".env", "a/.git/x", "a b.png", "a%2e%2e", "a\\b"] {
+            assert_eq!(asset_key(bad), None, "{bad}");
+        }
+    }
+}
+
+// One store often serves both traits (the filesystem store does): share it.
+impl<T: Posts> Posts for std::sync::Arc<T> {
+    fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<Post>, StoreError>> + Send {
+        (**self).get(slug)
+    }
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Listing, StoreError>> + Send {
+        (**self).list(query)
+    }
+    fn recent(&self, tag: Option<&Tag>, limit: usize, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send {
+        (**self).recent(tag, limit, now)
+    }
+    fn all_public(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send {
+        (**self).all_public(now)
+    }
+    fn tags(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send {
+        (**self).tags(now)
+    }
+    fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send {
+        (**self).alias(path)
+    }
+}
+
+impl<T: Assets> Assets for std::sync::Arc<T> {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Asset>, StoreError>> + Send {
+        (**self).get(key)
+    }
+}

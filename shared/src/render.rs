@@ -45,6 +45,7 @@ impl Templates {
                 source,
             })?;
         }
+        env.set_formatter(escape_html);
         let css = STYLE.trim_end();
         env.add_global("css", Value::from_safe_string(css.to_owned()));
         env.add_global("site", Value::from_serialize(SiteView::new(config)));
@@ -69,6 +70,28 @@ impl Templates {
     pub fn csp(&self) -> &str {
         &self.csp
     }
+}
+
+/// Autoescape for HTML and XML that leaves `/` alone (minijinja's default writes
+/// `&#x2f;`, which is valid but bloats every URL); everything else as minijinja does.
+fn escape_html(out: &mut minijinja::Output<'_>, state: &minijinja::State<'_, '_>, value: &Value) -> Result<(), minijinja::Error> {
+    let text = match value.as_str() {
+        Some(text) if !value.is_safe() && state.auto_escape() == minijinja::AutoEscape::Html => text,
+        _ => return minijinja::escape_formatter(out, state, value),
+    };
+    let mut rest = text;
+    while let Some(i) = rest.find(['<', '>', '&', '"', '\'']) {
+        out.write_str(&rest[..i])?;
+        out.write_str(match rest.as_bytes()[i] {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        })?;
+        rest = &rest[i + 1..];
+    }
+    out.write_str(rest).map_err(Into::into)
 }
 
 /// Site-wide values every template sees as `site`.

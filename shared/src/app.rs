@@ -22,6 +22,11 @@ impl<P, A> App<P, A> {
     /// Parses the templates and assembles the app.
     pub fn new(config: Config, posts: P, assets: A) -> Result<Self, RenderError> {
         let templates = Templates::new(&config)?;
-        Ok(Self { config, templates, posts, assets })
+        Ok(Self {
+            config,
+            templates,
+            posts,
+            assets,
+        })
     }
 }

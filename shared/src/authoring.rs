@@ -17,7 +17,10 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
     if source.len() > MAX_SOURCE_BYTES {
         return Err(InputError::document(
             None,
-            format!("is {} bytes; the limit is {MAX_SOURCE_BYTES} bytes", source.len()),
+            format!(
+                "is {} bytes; the limit is {MAX_SOURCE_BYTES} bytes",
+                source.len()
+            ),
         ));
     }
     let doc = frontmatter::parse(source)?;
@@ -72,7 +75,9 @@ pub fn slugify(text: &str, from: &str) -> Result<Slug, InputError> {
         InputError::field(
             "slug",
             None,
-            format!("cannot be made from the {from} \"{text}\": add a slug field such as slug: my-post"),
+            format!(
+                "cannot be made from the {from} \"{text}\": add a slug field such as slug: my-post"
+            ),
         )
     })
 }
@@ -85,9 +90,15 @@ mod tests {
     fn slug_comes_from_front_matter_then_file_then_title() {
         let src = "---\ntitle: Hello, Wörld!\ndate: 2024-01-01\n---\nHi\n";
         assert_eq!(compile(src, None).unwrap().slug.as_str(), "hello-world");
-        assert_eq!(compile(src, Some("from-file")).unwrap().slug.as_str(), "from-file");
+        assert_eq!(
+            compile(src, Some("from-file")).unwrap().slug.as_str(),
+            "from-file"
+        );
         let with = "---\ntitle: T\ndate: 2024-01-01\nslug: given\n---\n";
-        assert_eq!(compile(with, Some("from-file")).unwrap().slug.as_str(), "given");
+        assert_eq!(
+            compile(with, Some("from-file")).unwrap().slug.as_str(),
+            "given"
+        );
     }
 
     #[test]
@@ -99,7 +110,11 @@ mod tests {
 
     #[test]
     fn description_prefers_front_matter() {
-        let post = compile("---\ntitle: T\ndate: 2024-01-01\nsummary: Given.\n---\nFirst para.\n", None).unwrap();
+        let post = compile(
+            "---\ntitle: T\ndate: 2024-01-01\nsummary: Given.\n---\nFirst para.\n",
+            None,
+        )
+        .unwrap();
         assert_eq!(post.description, "Given.");
         let post = compile("---\ntitle: T\ndate: 2024-01-01\n---\nFirst para.\n", None).unwrap();
         assert_eq!(post.description, "First para.");
@@ -107,7 +122,10 @@ mod tests {
 
     #[test]
     fn oversized_sources_are_refused_with_the_limit() {
-        let big = format!("---\ntitle: T\ndate: 2024-01-01\n---\n{}", "x".repeat(MAX_SOURCE_BYTES));
+        let big = format!(
+            "---\ntitle: T\ndate: 2024-01-01\n---\n{}",
+            "x".repeat(MAX_SOURCE_BYTES)
+        );
         let err = compile(&big, None).unwrap_err();
         assert!(err.message.contains("limit is 131072 bytes"), "{err}");
     }

@@ -93,14 +93,17 @@ impl Config {
                 message: format!("is not valid TOML: {}", e.message()),
             })?;
             for (key, value) in table {
-                let slot = values.iter_mut().find(|(k, _, _)| *k == key).ok_or(ConfigError {
-                    key: "blog.toml",
-                    env: "-",
-                    message: format!(
-                        "unknown key \"{key}\"; known keys: {}",
-                        KEYS.map(|(k, _)| k).join(", ")
-                    ),
-                })?;
+                let slot = values
+                    .iter_mut()
+                    .find(|(k, _, _)| *k == key)
+                    .ok_or(ConfigError {
+                        key: "blog.toml",
+                        env: "-",
+                        message: format!(
+                            "unknown key \"{key}\"; known keys: {}",
+                            KEYS.map(|(k, _)| k).join(", ")
+                        ),
+                    })?;
                 slot.2 = Some(match value {
                     toml::Value::String(s) => s,
                     other => other.to_string(),
@@ -115,7 +118,10 @@ impl Config {
         Self::from_values(defaults, &values)
     }
 
-    fn from_values(d: Self, values: &[(&'static str, &'static str, Option<String>)]) -> Result<Self, ConfigError> {
+    fn from_values(
+        d: Self,
+        values: &[(&'static str, &'static str, Option<String>)],
+    ) -> Result<Self, ConfigError> {
         let get = |key: &str| {
             values
                 .iter()
@@ -123,7 +129,11 @@ impl Config {
                 .and_then(|(_, _, v)| v.as_deref())
         };
         let err = |key: &'static str, message: String| {
-            let env = KEYS.iter().find(|(k, _)| *k == key).map(|(_, e)| *e).unwrap_or("-");
+            let env = KEYS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, e)| *e)
+                .unwrap_or("-");
             ConfigError { key, env, message }
         };
         let text = |key: &'static str, default: String| -> Result<String, ConfigError> {
@@ -134,13 +144,20 @@ impl Config {
             }
         };
         let number = |key: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
-            let Some(v) = get(key) else { return Ok(default) };
+            let Some(v) = get(key) else {
+                return Ok(default);
+            };
             match v.trim().parse::<u64>() {
                 Ok(n) if n <= max => Ok(n),
-                _ => Err(err(key, format!("must be a whole number from 0 to {max}, got \"{v}\""))),
+                _ => Err(err(
+                    key,
+                    format!("must be a whole number from 0 to {max}, got \"{v}\""),
+                )),
             }
         };
-        let base_url = text("base_url", d.base_url)?.trim_end_matches('/').to_owned();
+        let base_url = text("base_url", d.base_url)?
+            .trim_end_matches('/')
+            .to_owned();
         let scheme_ok = base_url.starts_with("https://") || base_url.starts_with("http://");
         let host = base_url.split_once("://").map(|(_, h)| h).unwrap_or("");
         if !scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']) {
@@ -150,13 +167,27 @@ impl Config {
             ));
         }
         let language = text("language", d.language)?;
-        if !language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || language.len() < 2 {
-            return Err(err("language", format!("must be a language tag such as en or pt-BR, got \"{language}\"")));
+        if !language
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || language.len() < 2
+        {
+            return Err(err(
+                "language",
+                format!("must be a language tag such as en or pt-BR, got \"{language}\""),
+            ));
         }
         let per_page = number("per_page", d.per_page as u64, 100)?;
         let feed_entries = number("feed_entries", d.feed_entries as u64, 100)?;
         if per_page == 0 || feed_entries == 0 {
-            return Err(err(if per_page == 0 { "per_page" } else { "feed_entries" }, "must be at least 1".into()));
+            return Err(err(
+                if per_page == 0 {
+                    "per_page"
+                } else {
+                    "feed_entries"
+                },
+                "must be at least 1".into(),
+            ));
         }
         Ok(Self {
             title: text("title", d.title)?,
@@ -166,7 +197,8 @@ impl Config {
             language,
             per_page: per_page as usize,
             feed_entries: feed_entries as usize,
-            browser_max_age: number("browser_max_age", d.browser_max_age.into(), 31_536_000)? as u32,
+            browser_max_age: number("browser_max_age", d.browser_max_age.into(), 31_536_000)?
+                as u32,
             cdn_max_age: number("cdn_max_age", d.cdn_max_age.into(), 31_536_000)? as u32,
         })
     }
@@ -181,7 +213,10 @@ impl Config {
 
     /// Host part of the base URL, used in feed ids.
     pub fn host(&self) -> &str {
-        self.base_url.split_once("://").map(|(_, h)| h).unwrap_or(&self.base_url)
+        self.base_url
+            .split_once("://")
+            .map(|(_, h)| h)
+            .unwrap_or(&self.base_url)
     }
 }
 
@@ -190,14 +225,30 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn defaults_then_file_then_environment() {
-        assert_eq!(Config::load(Config::default(), None, env(&[])).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(Config::default(), None, env(&[])).unwrap(),
+            Config::default()
+        );
         let file = "title = \"From file\"\nper_page = 5\nauthor = \"Ann\"\n";
-        let c = Config::load(Config::default(), Some(file), env(&[("BLOG_TITLE", "From env"), ("BLOG_BASE_URL", "https://x.example/")])).unwrap();
+        let c = Config::load(
+            Config::default(),
+            Some(file),
+            env(&[
+                ("BLOG_TITLE", "From env"),
+                ("BLOG_BASE_URL", "https://x.example/"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.title, "From env");
         assert_eq!(c.author, "Ann");
         assert_eq!(c.per_page, 5);

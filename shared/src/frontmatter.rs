@@ -150,7 +150,13 @@ fn yaml_fields(header: &str, first_line: usize) -> Result<Vec<Field>, InputError
     }
     let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(header).map_err(|e| {
         let line = e.location().map(|l| first_line + l.line() - 1);
-        InputError::document(line, format!("front matter is not valid YAML: {}", strip_location(&e.to_string())))
+        InputError::document(
+            line,
+            format!(
+                "front matter is not valid YAML: {}",
+                strip_location(&e.to_string())
+            ),
+        )
     })?;
     let serde_yaml_ng::Value::Mapping(map) = value else {
         return Err(InputError::document(
@@ -165,7 +171,11 @@ fn yaml_fields(header: &str, first_line: usize) -> Result<Vec<Field>, InputError
                 other => yaml_scalar_text(&other).unwrap_or_default(),
             };
             let line = key_line(header, first_line, &key, ':');
-            Ok(Field { key, value: yaml_raw(v), line })
+            Ok(Field {
+                key,
+                value: yaml_raw(v),
+                line,
+            })
         })
         .collect()
 }
@@ -205,13 +215,20 @@ fn toml_fields(header: &str, first_line: usize) -> Result<Vec<Field>, InputError
         let line = e
             .span()
             .map(|s| first_line + header[..s.start.min(header.len())].matches('\n').count());
-        InputError::document(line, format!("front matter is not valid TOML: {}", e.message()))
+        InputError::document(
+            line,
+            format!("front matter is not valid TOML: {}", e.message()),
+        )
     })?;
     Ok(table
         .into_iter()
         .map(|(key, v)| {
             let line = key_line(header, first_line, &key, '=');
-            Field { key, value: toml_raw(v), line }
+            Field {
+                key,
+                value: toml_raw(v),
+                line,
+            }
         })
         .collect())
 }
@@ -248,11 +265,21 @@ impl FrontMatter {
         let get = |k: &str| fields.iter().find(|f| f.key == k);
         let title = match get("title") {
             Some(f) => title(f)?,
-            None => return Err(missing("title", "the post's title, e.g. title: My first post")),
+            None => {
+                return Err(missing(
+                    "title",
+                    "the post's title, e.g. title: My first post",
+                ))
+            }
         };
         let date = match get("date") {
             Some(f) => date_field(f)?,
-            None => return Err(missing("date", "the publication date, e.g. date: 2024-05-01")),
+            None => {
+                return Err(missing(
+                    "date",
+                    "the publication date, e.g. date: 2024-05-01",
+                ))
+            }
         };
         let updated = get("updated").map(date_field).transpose()?;
         let published = get("published").map(boolean).transpose()?;
@@ -278,7 +305,17 @@ impl FrontMatter {
         let slug = get("slug").map(slug).transpose()?;
         let aliases = get("aliases").map(aliases).transpose()?.unwrap_or_default();
         let image = get("image").map(image).transpose()?.flatten();
-        Ok(Self { title, date, updated, draft, tags, summary, slug, aliases, image })
+        Ok(Self {
+            title,
+            date,
+            updated,
+            draft,
+            tags,
+            summary,
+            slug,
+            aliases,
+            image,
+        })
     }
 }
 
@@ -287,7 +324,11 @@ fn missing(field: &str, what: &str) -> InputError {
 }
 
 fn wrong_type(f: &Field, expected: &str) -> InputError {
-    InputError::field(&f.key, f.line, format!("must be {expected}, got {}", f.value.kind()))
+    InputError::field(
+        &f.key,
+        f.line,
+        format!("must be {expected}, got {}", f.value.kind()),
+    )
 }
 
 fn text(f: &Field) -> Result<String, InputError> {
@@ -314,7 +355,10 @@ fn title(f: &Field) -> Result<String, InputError> {
         return Err(InputError::field(
             "title",
             f.line,
-            format!("is {} characters long; the limit is {MAX_TITLE_LEN}", t.chars().count()),
+            format!(
+                "is {} characters long; the limit is {MAX_TITLE_LEN}",
+                t.chars().count()
+            ),
         ));
     }
     Ok(t)
@@ -330,7 +374,10 @@ fn date_field(f: &Field) -> Result<DateTime<FixedOffset>, InputError> {
         InputError::field(
             &f.key,
             f.line,
-            format!("must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"", s.escape_default()),
+            format!(
+                "must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"",
+                s.escape_default()
+            ),
         )
     })
 }
@@ -344,10 +391,15 @@ pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0)?.and_local_timezone(utc).single();
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
-        .and_then(|d| d.and_local_timezone(utc).single())
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
+    .and_then(|d| d.and_local_timezone(utc).single())
 }
 
 /// YAML 1.1 booleans (what Flask-FlatPages' PyYAML reads), plus real booleans.
@@ -363,7 +415,10 @@ fn boolean(f: &Field) -> Result<bool, InputError> {
         _ => Err(InputError::field(
             &f.key,
             f.line,
-            format!("must be true or false (yes/no also work), got \"{}\"", word.escape_default()),
+            format!(
+                "must be true or false (yes/no also work), got \"{}\"",
+                word.escape_default()
+            ),
         )),
     }
 }
@@ -422,13 +477,18 @@ fn aliases(f: &Field) -> Result<Vec<String>, InputError> {
 
 /// Checks an old URL path: site-relative, no query, no `..`, no spaces or controls.
 pub fn normalize_alias(a: &str) -> Result<String, String> {
-    let path = a.strip_prefix("http://").or_else(|| a.strip_prefix("https://"));
+    let path = a
+        .strip_prefix("http://")
+        .or_else(|| a.strip_prefix("https://"));
     let path = match path {
         Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
         None => a,
     };
     if !path.starts_with('/') || path.starts_with("//") {
-        return Err(format!("entries must be paths starting with '/', got \"{}\"", a.escape_default()));
+        return Err(format!(
+            "entries must be paths starting with '/', got \"{}\"",
+            a.escape_default()
+        ));
     }
     if path.contains(['?', '#', ' ', '\\']) || path.chars().any(char::is_control) {
         return Err(format!(
@@ -437,7 +497,10 @@ pub fn normalize_alias(a: &str) -> Result<String, String> {
         ));
     }
     if path.split('/').any(|seg| seg == ".." || seg == ".") {
-        return Err(format!("entries must not contain '.' or '..' segments, got \"{}\"", a.escape_default()));
+        return Err(format!(
+            "entries must not contain '.' or '..' segments, got \"{}\"",
+            a.escape_default()
+        ));
     }
     Ok(path.to_owned())
 }
@@ -453,7 +516,10 @@ fn image(f: &Field) -> Result<Option<String>, InputError> {
         return Err(InputError::field(
             "image",
             f.line,
-            format!("must be an http(s) URL or a path starting with '/', got \"{}\"", url.escape_default()),
+            format!(
+                "must be an http(s) URL or a path starting with '/', got \"{}\"",
+                url.escape_default()
+            ),
         ));
     }
     Ok(Some(url))

@@ -29,7 +29,12 @@ fn syntaxes() -> &'static SyntaxSet {
 pub struct Highlighter;
 
 impl SyntaxHighlighterAdapter for Highlighter {
-    fn write_highlighted(&self, out: &mut dyn Write, lang: Option<&str>, code: &str) -> fmt::Result {
+    fn write_highlighted(
+        &self,
+        out: &mut dyn Write,
+        lang: Option<&str>,
+        code: &str,
+    ) -> fmt::Result {
         let set = syntaxes();
         let syntax = lang
             .filter(|_| code.len() <= MAX_HIGHLIGHT_BYTES)
@@ -39,23 +44,38 @@ impl SyntaxHighlighterAdapter for Highlighter {
         };
         let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, set, STYLE);
         for line in LinesWithEndings::from(code) {
-            if gen.parse_html_for_line_which_includes_newline(line).is_err() {
+            if gen
+                .parse_html_for_line_which_includes_newline(line)
+                .is_err()
+            {
                 return escape(out, code);
             }
         }
         out.write_str(&gen.finalize())
     }
 
-    fn write_pre_tag(&self, out: &mut dyn Write, attrs: HashMap<&'static str, Cow<'_, str>>) -> fmt::Result {
+    fn write_pre_tag(
+        &self,
+        out: &mut dyn Write,
+        attrs: HashMap<&'static str, Cow<'_, str>>,
+    ) -> fmt::Result {
         write_tag(out, "pre", &attrs)
     }
 
-    fn write_code_tag(&self, out: &mut dyn Write, attrs: HashMap<&'static str, Cow<'_, str>>) -> fmt::Result {
+    fn write_code_tag(
+        &self,
+        out: &mut dyn Write,
+        attrs: HashMap<&'static str, Cow<'_, str>>,
+    ) -> fmt::Result {
         write_tag(out, "code", &attrs)
     }
 }
 
-fn write_tag(out: &mut dyn Write, name: &str, attrs: &HashMap<&'static str, Cow<'_, str>>) -> fmt::Result {
+fn write_tag(
+    out: &mut dyn Write,
+    name: &str,
+    attrs: &HashMap<&'static str, Cow<'_, str>>,
+) -> fmt::Result {
     write!(out, "<{name}")?;
     let mut keys: Vec<_> = attrs.keys().collect();
     keys.sort();

@@ -64,7 +64,11 @@ impl Reply {
 
     /// A redirect: 301 for moved content, 302 for "the newest page is elsewhere".
     pub fn redirect(status: StatusCode, location: String) -> Self {
-        let caching = if status == StatusCode::MOVED_PERMANENTLY { Caching::Page } else { Caching::Short };
+        let caching = if status == StatusCode::MOVED_PERMANENTLY {
+            Caching::Page
+        } else {
+            Caching::Short
+        };
         Self {
             status,
             content_type: "text/plain; charset=utf-8".into(),
@@ -83,12 +87,18 @@ pub fn etag(body: &[u8]) -> String {
 
 /// Whether an `If-None-Match` header value matches `tag`.
 fn none_match(header: &str, tag: &str) -> bool {
-    header.split(',').map(str::trim).any(|t| t == "*" || t == tag || t.strip_prefix("W/") == Some(tag))
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == tag || t.strip_prefix("W/") == Some(tag))
 }
 
 fn cache_control(config: &Config, caching: Caching) -> String {
     match caching {
-        Caching::Page => format!("public, max-age={}, s-maxage={}", config.browser_max_age, config.cdn_max_age),
+        Caching::Page => format!(
+            "public, max-age={}, s-maxage={}",
+            config.browser_max_age, config.cdn_max_age
+        ),
         Caching::Asset => "public, max-age=86400, s-maxage=31536000".to_owned(),
         Caching::Short => "public, max-age=60".to_owned(),
         Caching::NoStore => "no-store".to_owned(),
@@ -109,7 +119,10 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
     put(header::CONTENT_TYPE, &reply.content_type);
     put(header::CACHE_CONTROL, &cache_control(config, reply.caching));
     put(header::CONTENT_SECURITY_POLICY, csp);
-    put(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
+    put(
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=63072000; includeSubDomains",
+    );
     put(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     put(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     put(header::X_FRAME_OPTIONS, "DENY");
@@ -134,7 +147,8 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
             return res;
         }
     }
-    res.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    res.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     if req.method() == Method::HEAD {
         body = Bytes::new();
     }
@@ -165,7 +179,8 @@ pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
         AppError::Store(StoreError::Corrupt(_)) | AppError::Render(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",
-            "Something went wrong on our side. It has been logged; please try again later.".to_owned(),
+            "Something went wrong on our side. It has been logged; please try again later."
+                .to_owned(),
         ),
     };
     if status.is_server_error() {
@@ -179,17 +194,19 @@ pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
         ..PageMeta::default()
     };
     let ctx = minijinja::context! { page => meta, heading => heading, message => message };
-    let body = templates
-        .render("error.html", ctx)
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "error page failed to render");
-            format!("{heading}\n")
-        });
+    let body = templates.render("error.html", ctx).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "error page failed to render");
+        format!("{heading}\n")
+    });
     Reply {
         status,
         content_type: "text/html; charset=utf-8".into(),
         body: body.into(),
-        caching: if status.is_server_error() { Caching::NoStore } else { Caching::Short },
+        caching: if status.is_server_error() {
+            Caching::NoStore
+        } else {
+            Caching::Short
+        },
         location: None,
         allow: match err {
             AppError::MethodNotAllowed { allow, .. } => Some(allow),
@@ -217,16 +234,34 @@ mod tests {
         let res = finish(&c, "csp", &get(&[], Method::GET), page());
         let tag = res.headers()["etag"].to_str().unwrap().to_owned();
         assert_eq!(tag, etag(b"<p>hi</p>"));
-        assert_eq!(res.headers()["cache-control"], "public, max-age=300, s-maxage=86400");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=300, s-maxage=86400"
+        );
         assert_eq!(res.body().as_ref(), b"<p>hi</p>");
 
-        for inm in [tag.as_str(), &format!("\"other\", {tag}"), "*", &format!("W/{tag}")] {
-            let res = finish(&c, "csp", &get(&[("if-none-match", inm)], Method::GET), page());
+        for inm in [
+            tag.as_str(),
+            &format!("\"other\", {tag}"),
+            "*",
+            &format!("W/{tag}"),
+        ] {
+            let res = finish(
+                &c,
+                "csp",
+                &get(&[("if-none-match", inm)], Method::GET),
+                page(),
+            );
             assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{inm}");
             assert!(res.body().is_empty());
             assert_eq!(res.headers()["etag"], tag.as_str());
         }
-        let res = finish(&c, "csp", &get(&[("if-none-match", "\"stale\"")], Method::GET), page());
+        let res = finish(
+            &c,
+            "csp",
+            &get(&[("if-none-match", "\"stale\"")], Method::GET),
+            page(),
+        );
         assert_eq!(res.status(), StatusCode::OK);
 
         let res = finish(&c, "csp", &get(&[], Method::HEAD), page());
@@ -238,11 +273,25 @@ mod tests {
     #[test]
     fn security_headers_on_every_response() {
         let c = Config::for_test();
-        let res = finish(&c, "default-src 'none'", &get(&[], Method::GET), Reply::redirect(StatusCode::FOUND, "/".into()));
-        for h in ["content-security-policy", "strict-transport-security", "x-content-type-options", "referrer-policy", "x-frame-options"] {
+        let res = finish(
+            &c,
+            "default-src 'none'",
+            &get(&[], Method::GET),
+            Reply::redirect(StatusCode::FOUND, "/".into()),
+        );
+        for h in [
+            "content-security-policy",
+            "strict-transport-security",
+            "x-content-type-options",
+            "referrer-policy",
+            "x-frame-options",
+        ] {
             assert!(res.headers().contains_key(h), "{h}");
         }
         assert_eq!(res.headers()["location"], "/");
-        assert!(!res.headers().contains_key("etag"), "no validator on redirects");
+        assert!(
+            !res.headers().contains_key("etag"),
+            "no validator on redirects"
+        );
     }
 }

@@ -7,23 +7,23 @@
 //! - [`routes`]: one module per route; [`http`] turns results and errors into responses.
 //! - [`app`]: the `App` every handler borrows, built once per process.
 
+pub mod app;
+#[cfg(feature = "authoring")]
+pub mod authoring;
+pub mod config;
 pub mod error;
 #[cfg(feature = "authoring")]
 pub mod frontmatter;
 #[cfg(feature = "authoring")]
 mod highlight;
+pub mod http;
 #[cfg(feature = "authoring")]
 pub mod markdown;
 pub mod post;
-pub mod urls;
-pub mod app;
-#[cfg(feature = "authoring")]
-pub mod authoring;
-pub mod config;
-pub mod http;
 pub mod render;
 pub mod routes;
 pub mod store;
+pub mod urls;
 
 pub use app::App;
 pub use config::Config;

@@ -115,7 +115,10 @@ fn obsolete_align_to_class(html: &str) -> String {
     let mut out = html.to_owned();
     for tag in ["th", "td"] {
         for (align, class) in [("left", "al"), ("center", "ac"), ("right", "ar")] {
-            out = out.replace(&format!("<{tag} align=\"{align}\""), &format!("<{tag} class=\"{class}\""));
+            out = out.replace(
+                &format!("<{tag} align=\"{align}\""),
+                &format!("<{tag} class=\"{class}\""),
+            );
         }
     }
     out

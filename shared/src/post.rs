@@ -22,7 +22,10 @@ impl Slug {
         let problem = if s.is_empty() {
             Some("must not be empty".to_owned())
         } else if s.len() > MAX_SLUG_LEN {
-            Some(format!("is {} bytes long; the limit is {MAX_SLUG_LEN}", s.len()))
+            Some(format!(
+                "is {} bytes long; the limit is {MAX_SLUG_LEN}",
+                s.len()
+            ))
         } else if !s
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -81,9 +84,17 @@ pub const MAX_TAG_LEN: usize = 50;
 impl Tag {
     /// Normalises and validates a tag name.
     pub fn parse(s: &str) -> Result<Self, InputError> {
-        let normal = s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let normal = s
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
         if normal.is_empty() {
-            return Err(InputError::field("tags", None, "must not contain an empty tag"));
+            return Err(InputError::field(
+                "tags",
+                None,
+                "must not contain an empty tag",
+            ));
         }
         if normal.chars().count() > MAX_TAG_LEN {
             return Err(InputError::field(
@@ -96,7 +107,10 @@ impl Tag {
             return Err(InputError::field(
                 "tags",
                 None,
-                format!("tag \"{}\" must not contain '/' or control characters", normal.escape_default()),
+                format!(
+                    "tag \"{}\" must not contain '/' or control characters",
+                    normal.escape_default()
+                ),
             ));
         }
         Ok(Self(normal))
@@ -313,7 +327,18 @@ mod tests {
         for ok in ["a", "hello-world", "2024-recap", "x1"] {
             assert!(Slug::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Hello", "a b", "-a", "a-", "a--b", "a/b", "../x", "é", &"a".repeat(101)] {
+        for bad in [
+            "",
+            "Hello",
+            "a b",
+            "-a",
+            "a-",
+            "a--b",
+            "a/b",
+            "../x",
+            "é",
+            &"a".repeat(101),
+        ] {
             let err = Slug::parse(bad).unwrap_err();
             assert_eq!(err.field.as_deref(), Some("slug"), "{bad}");
         }

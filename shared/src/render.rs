@@ -40,10 +40,11 @@ impl Templates {
     pub fn new(config: &Config) -> Result<Self, RenderError> {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).map_err(|source| RenderError {
-                template: (*name).to_owned(),
-                source,
-            })?;
+            env.add_template(name, source)
+                .map_err(|source| RenderError {
+                    template: (*name).to_owned(),
+                    source,
+                })?;
         }
         env.set_formatter(escape_html);
         let css = STYLE.trim_end();
@@ -63,7 +64,11 @@ impl Templates {
             template: name.to_owned(),
             source,
         };
-        self.env.get_template(name).map_err(wrap)?.render(ctx).map_err(wrap)
+        self.env
+            .get_template(name)
+            .map_err(wrap)?
+            .render(ctx)
+            .map_err(wrap)
     }
 
     /// The `Content-Security-Policy` header value for HTML pages.
@@ -74,9 +79,15 @@ impl Templates {
 
 /// Autoescape for HTML and XML that leaves `/` alone (minijinja's default writes
 /// `&#x2f;`, which is valid but bloats every URL); everything else as minijinja does.
-fn escape_html(out: &mut minijinja::Output<'_>, state: &minijinja::State<'_, '_>, value: &Value) -> Result<(), minijinja::Error> {
+fn escape_html(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
     let text = match value.as_str() {
-        Some(text) if !value.is_safe() && state.auto_escape() == minijinja::AutoEscape::Html => text,
+        Some(text) if !value.is_safe() && state.auto_escape() == minijinja::AutoEscape::Html => {
+            text
+        }
         _ => return minijinja::escape_formatter(out, state, value),
     };
     let mut rest = text;
@@ -219,7 +230,11 @@ impl<'a> PostView<'a> {
             html: &p.html,
             summary_html: &p.summary_html,
             reading_minutes: p.reading_minutes,
-            toc: if p.toc.len() >= TOC_MIN_HEADINGS { &p.toc } else { &[] },
+            toc: if p.toc.len() >= TOC_MIN_HEADINGS {
+                &p.toc
+            } else {
+                &[]
+            },
         }
     }
 }

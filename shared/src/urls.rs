@@ -38,7 +38,10 @@ pub fn encode_query_value(s: &str) -> String {
 /// Decodes a percent-encoded path segment or query value; `None` when the bytes
 /// are not UTF-8.
 pub fn decode(s: &str) -> Option<String> {
-    percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
+    percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 /// The value of `name` in a query string (`a=1&b=2`), decoded; `+` counts as space.

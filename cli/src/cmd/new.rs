@@ -18,9 +18,17 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         Some(s) => Slug::parse(s)?,
         None => slugify(title, "title")?,
     };
-    let tags = args.tags.iter().filter(|t| !t.trim().is_empty()).map(|t| Tag::parse(t)).collect::<Result<Vec<_>, _>>()?;
+    let tags = args
+        .tags
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Tag::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
     if !args.content.is_dir() {
-        bail!("content folder {} does not exist: create it or pass --content DIR", args.content.display());
+        bail!(
+            "content folder {} does not exist: create it or pass --content DIR",
+            args.content.display()
+        );
     }
     let path = args.content.join(format!("{slug}.md"));
     let text = skeleton(title, &tags, chrono::Local::now().date_naive());
@@ -28,9 +36,18 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         .write(true)
         .create_new(true)
         .open(&path)
-        .with_context(|| format!("cannot create {} (pick another title, or pass --slug)", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-    println!("Created {} (a draft: change `draft: true` to `draft: false` to publish it)", path.display());
+        .with_context(|| {
+            format!(
+                "cannot create {} (pick another title, or pass --slug)",
+                path.display()
+            )
+        })?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "Created {} (a draft: change `draft: true` to `draft: false` to publish it)",
+        path.display()
+    );
     println!("Preview it with `blog serve`; the post's URL will be /posts/{slug}/");
     Ok(())
 }
@@ -38,7 +55,11 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
 fn skeleton(title: &str, tags: &[Tag], date: chrono::NaiveDate) -> String {
     // YAML double-quoted with escapes, so any title round-trips.
     let quoted = yaml_quoted(title);
-    let tags = tags.iter().map(|t| yaml_quoted(t.as_str())).collect::<Vec<_>>().join(", ");
+    let tags = tags
+        .iter()
+        .map(|t| yaml_quoted(t.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "---\ntitle: {quoted}\ndate: {date}\ntags: [{tags}]\ndraft: true\n---\n\n\
          The first paragraph is the summary shown on the home page and in feeds.\n\n\

@@ -20,14 +20,22 @@ type LocalApp = App<Arc<FsStore>, Arc<FsStore>>;
 
 /// Starts the server and runs until Ctrl-C.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(args))
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
-        .await
-        .with_context(|| format!("cannot listen on 127.0.0.1:{} (is another server using it? try --port)", args.port))?;
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on 127.0.0.1:{} (is another server using it? try --port)",
+                    args.port
+                )
+            })?;
     let addr = listener.local_addr()?;
     let config = load_config(&args, addr)?;
     let store = Arc::new(FsStore::open(&args.content).with_context(|| {
@@ -36,9 +44,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let errors = store.errors()?;
     let app = Arc::new(App::new(config, store.clone(), store)?);
     let url = format!("http://{addr}/");
-    println!("Serving {} at {url} (Ctrl-C to stop)", args.content.display());
+    println!(
+        "Serving {} at {url} (Ctrl-C to stop)",
+        args.content.display()
+    );
     if !errors.is_empty() {
-        println!("{} file(s) skipped; fix them and they appear on the next request:", errors.len());
+        println!(
+            "{} file(s) skipped; fix them and they appear on the next request:",
+            errors.len()
+        );
         for e in &errors {
             println!("  {e}");
         }
@@ -69,11 +83,18 @@ fn load_config(args: &ServeArgs, addr: SocketAddr) -> anyhow::Result<Config> {
         browser_max_age: 0,
         ..Config::default()
     };
-    Config::load(defaults, file.as_deref(), |k| std::env::var(k).ok())
-        .with_context(|| format!("invalid settings in {} or the environment", args.config.display()))
+    Config::load(defaults, file.as_deref(), |k| std::env::var(k).ok()).with_context(|| {
+        format!(
+            "invalid settings in {} or the environment",
+            args.config.display()
+        )
+    })
 }
 
-async fn handle(State(app): State<Arc<LocalApp>>, req: axum::extract::Request) -> axum::response::Response {
+async fn handle(
+    State(app): State<Arc<LocalApp>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
@@ -81,7 +102,9 @@ async fn handle(State(app): State<Arc<LocalApp>>, req: axum::extract::Request) -
         Err(_) => {
             return http::Response::builder()
                 .status(http::StatusCode::PAYLOAD_TOO_LARGE)
-                .body(Body::from(format!("request body over the {MAX_BODY}-byte limit\n")))
+                .body(Body::from(format!(
+                    "request body over the {MAX_BODY}-byte limit\n"
+                )))
                 .unwrap_or_default();
         }
     };
@@ -93,7 +116,11 @@ async fn handle(State(app): State<Arc<LocalApp>>, req: axum::extract::Request) -
 }
 
 fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     if let Err(e) = std::process::Command::new(opener).arg(url).spawn() {
         eprintln!("could not open a browser ({opener}: {e}); visit {url}");
     }

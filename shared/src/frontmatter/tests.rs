@@ -15,7 +15,11 @@ fn the_three_forms_parse_to_the_same_fields() {
         let doc = parse(src).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(doc.front.title, "Hello, world", "{name}");
         assert_eq!(doc.front.date, ymd("2024-05-01"), "{name}");
-        assert_eq!(doc.front.tags, vec![Tag::parse("rust").unwrap(), Tag::parse("aws").unwrap()], "{name}");
+        assert_eq!(
+            doc.front.tags,
+            vec![Tag::parse("rust").unwrap(), Tag::parse("aws").unwrap()],
+            "{name}"
+        );
         assert!(!doc.front.draft, "{name}");
         assert_eq!(doc.body, "Body *here*.\n", "{name}");
     }
@@ -24,8 +28,17 @@ fn the_three_forms_parse_to_the_same_fields() {
 #[test]
 fn yaml_1_1_booleans_as_flask_flatpages_writes_them() {
     let cases = [
-        ("True", false), ("true", false), ("yes", false), ("Yes", false), ("on", false), ("y", false),
-        ("False", true), ("No", true), ("no", true), ("off", true), ("N", true),
+        ("True", false),
+        ("true", false),
+        ("yes", false),
+        ("Yes", false),
+        ("on", false),
+        ("y", false),
+        ("False", true),
+        ("No", true),
+        ("no", true),
+        ("off", true),
+        ("N", true),
     ];
     for (word, draft) in cases {
         let src = format!("title: T\ndate: 2024-01-01\npublished: {word}\n\nbody\n");
@@ -69,28 +82,123 @@ fn date_forms() {
 
 /// (name, source, field, line)
 const ERRORS: &[(&str, &str, Option<&str>, Option<usize>)] = &[
-    ("yaml missing title", "---\ndate: 2024-01-01\n---\n", Some("title"), None),
-    ("toml missing date", "+++\ntitle = \"x\"\n+++\n", Some("date"), None),
+    (
+        "yaml missing title",
+        "---\ndate: 2024-01-01\n---\n",
+        Some("title"),
+        None,
+    ),
+    (
+        "toml missing date",
+        "+++\ntitle = \"x\"\n+++\n",
+        Some("date"),
+        None,
+    ),
     ("flat missing date", "title: x\n\nbody", Some("date"), None),
-    ("yaml bad date", "---\ntitle: x\ndate: 12/05/2024\n---\n", Some("date"), Some(3)),
-    ("toml bad date", "+++\ntitle = \"x\"\n\ndate = \"May 1\"\n+++\n", Some("date"), Some(4)),
-    ("flat bad date", "title: x\ndate: yesterday\n\n", Some("date"), Some(2)),
-    ("bad updated", "---\ntitle: x\ndate: 2024-01-01\nupdated: soon\n---\n", Some("updated"), Some(4)),
-    ("empty title", "---\ntitle: \"\"\ndate: 2024-01-01\n---\n", Some("title"), Some(2)),
-    ("title is a list", "---\ntitle: [a, b]\ndate: 2024-01-01\n---\n", Some("title"), Some(2)),
-    ("bad published", "---\ntitle: x\ndate: 2024-01-01\npublished: maybe\n---\n", Some("published"), Some(4)),
-    ("contradiction", "---\ntitle: x\ndate: 2024-01-01\npublished: true\ndraft: true\n---\n", Some("draft"), Some(5)),
-    ("bad slug", "---\ntitle: x\ndate: 2024-01-01\nslug: Not A Slug\n---\n", Some("slug"), Some(4)),
-    ("bad tag", "---\ntitle: x\ndate: 2024-01-01\ntags: [a/b]\n---\n", Some("tags"), Some(4)),
-    ("tags is a table", "---\ntitle: x\ndate: 2024-01-01\ntags:\n  a: 1\n---\n", Some("tags"), Some(4)),
-    ("relative alias", "---\ntitle: x\ndate: 2024-01-01\naliases: [old/path]\n---\n", Some("aliases"), Some(4)),
-    ("dotdot alias", "---\ntitle: x\ndate: 2024-01-01\naliases: [/a/../b]\n---\n", Some("aliases"), Some(4)),
-    ("bad image", "---\ntitle: x\ndate: 2024-01-01\nimage: javascript:alert(1)\n---\n", Some("image"), Some(4)),
-    ("unclosed yaml", "---\ntitle: x\ndate: 2024-01-01\n", None, Some(1)),
+    (
+        "yaml bad date",
+        "---\ntitle: x\ndate: 12/05/2024\n---\n",
+        Some("date"),
+        Some(3),
+    ),
+    (
+        "toml bad date",
+        "+++\ntitle = \"x\"\n\ndate = \"May 1\"\n+++\n",
+        Some("date"),
+        Some(4),
+    ),
+    (
+        "flat bad date",
+        "title: x\ndate: yesterday\n\n",
+        Some("date"),
+        Some(2),
+    ),
+    (
+        "bad updated",
+        "---\ntitle: x\ndate: 2024-01-01\nupdated: soon\n---\n",
+        Some("updated"),
+        Some(4),
+    ),
+    (
+        "empty title",
+        "---\ntitle: \"\"\ndate: 2024-01-01\n---\n",
+        Some("title"),
+        Some(2),
+    ),
+    (
+        "title is a list",
+        "---\ntitle: [a, b]\ndate: 2024-01-01\n---\n",
+        Some("title"),
+        Some(2),
+    ),
+    (
+        "bad published",
+        "---\ntitle: x\ndate: 2024-01-01\npublished: maybe\n---\n",
+        Some("published"),
+        Some(4),
+    ),
+    (
+        "contradiction",
+        "---\ntitle: x\ndate: 2024-01-01\npublished: true\ndraft: true\n---\n",
+        Some("draft"),
+        Some(5),
+    ),
+    (
+        "bad slug",
+        "---\ntitle: x\ndate: 2024-01-01\nslug: Not A Slug\n---\n",
+        Some("slug"),
+        Some(4),
+    ),
+    (
+        "bad tag",
+        "---\ntitle: x\ndate: 2024-01-01\ntags: [a/b]\n---\n",
+        Some("tags"),
+        Some(4),
+    ),
+    (
+        "tags is a table",
+        "---\ntitle: x\ndate: 2024-01-01\ntags:\n  a: 1\n---\n",
+        Some("tags"),
+        Some(4),
+    ),
+    (
+        "relative alias",
+        "---\ntitle: x\ndate: 2024-01-01\naliases: [old/path]\n---\n",
+        Some("aliases"),
+        Some(4),
+    ),
+    (
+        "dotdot alias",
+        "---\ntitle: x\ndate: 2024-01-01\naliases: [/a/../b]\n---\n",
+        Some("aliases"),
+        Some(4),
+    ),
+    (
+        "bad image",
+        "---\ntitle: x\ndate: 2024-01-01\nimage: javascript:alert(1)\n---\n",
+        Some("image"),
+        Some(4),
+    ),
+    (
+        "unclosed yaml",
+        "---\ntitle: x\ndate: 2024-01-01\n",
+        None,
+        Some(1),
+    ),
     ("unclosed toml", "+++\ntitle = \"x\"\n", None, Some(1)),
     ("no front matter", "# Just a heading\n\ntext", None, Some(1)),
-    ("yaml syntax", "---\ntitle: x\ndate: 2024-01-01\ntags: [a, b\n---\n", None, Some(5)),
-    ("toml syntax", "+++\ntitle = \"x\"\ndate = \n+++\n", None, Some(3)),
+    (
+        "yaml syntax",
+        "---\ntitle: x\ndate: 2024-01-01\ntags: [a, b\n---\n",
+        None,
+        Some(5),
+    ),
+    (
+        "toml syntax",
+        "+++\ntitle = \"x\"\ndate = \n+++\n",
+        None,
+        Some(3),
+    ),
     ("yaml not a map", "---\n- a\n- b\n---\n", None, Some(2)),
 ];
 
@@ -106,7 +214,9 @@ fn every_error_names_its_field_and_line() {
 
 #[test]
 fn error_messages_say_what_is_expected() {
-    let err = parse("---\ntitle: x\ndate: 12/05/2024\n---\n").unwrap_err().in_file("posts/a.md");
+    let err = parse("---\ntitle: x\ndate: 12/05/2024\n---\n")
+        .unwrap_err()
+        .in_file("posts/a.md");
     assert_eq!(
         err.to_string(),
         "posts/a.md: line 3: \"date\" must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"12/05/2024\""

@@ -11,9 +11,15 @@ fn github_flavoured_extensions() {
     assert!(html.contains("<td class=\"ar\">2</td>"), "{html}");
     assert!(!html.contains(" align="), "{html}");
     assert!(html.contains("<del>gone</del>"), "{html}");
-    assert!(html.contains("<a href=\"https://example.com\">https://example.com</a>"), "{html}");
+    assert!(
+        html.contains("<a href=\"https://example.com\">https://example.com</a>"),
+        "{html}"
+    );
     assert!(html.contains("type=\"checkbox\""), "{html}");
-    assert!(html.contains("checked=\"\"") || html.contains("checked"), "{html}");
+    assert!(
+        html.contains("checked=\"\"") || html.contains("checked"),
+        "{html}"
+    );
     assert!(html.contains("class=\"footnotes\""), "{html}");
     assert!(html.contains("The note."), "{html}");
 }
@@ -24,23 +30,41 @@ fn headings_get_ids_anchor_links_and_a_toc() {
     assert!(r.html.contains("<h2 id=\"first-part\">"), "{}", r.html);
     assert!(r.html.contains("href=\"#first-part\""), "{}", r.html);
     assert!(r.html.contains("id=\"first-part-1\""), "{}", r.html);
-    let toc: Vec<_> = r.toc.iter().map(|e| (e.level, e.id.as_str(), e.title.as_str())).collect();
+    let toc: Vec<_> = r
+        .toc
+        .iter()
+        .map(|e| (e.level, e.id.as_str(), e.title.as_str()))
+        .collect();
     assert_eq!(
         toc,
-        [(2, "first-part", "First part"), (3, "detail-here", "Detail here"), (2, "first-part-1", "First part")]
+        [
+            (2, "first-part", "First part"),
+            (3, "detail-here", "Detail here"),
+            (2, "first-part-1", "First part")
+        ]
     );
 }
 
 #[test]
 fn summary_from_more_marker_or_first_paragraph() {
     let r = render("Intro **one**.\n\nTwo.\n\n<!--  MORE -->\n\nRest.\n");
-    assert_eq!(r.summary_html.trim(), "<p>Intro <strong>one</strong>.</p>\n<p>Two.</p>");
+    assert_eq!(
+        r.summary_html.trim(),
+        "<p>Intro <strong>one</strong>.</p>\n<p>Two.</p>"
+    );
     assert_eq!(r.summary_text, "Intro one. Two.");
     assert!(r.html.contains("Rest."));
-    assert!(!r.html.contains("more"), "the marker is removed: {}", r.html);
+    assert!(
+        !r.html.contains("more"),
+        "the marker is removed: {}",
+        r.html
+    );
 
     let r = render("## Heading\n\nFirst [para](/x)[^n].\n\nSecond.\n\n[^n]: note\n");
-    assert_eq!(r.summary_html.trim(), "<p>First <a href=\"/x\">para</a>.</p>");
+    assert_eq!(
+        r.summary_html.trim(),
+        "<p>First <a href=\"/x\">para</a>.</p>"
+    );
     assert_eq!(r.summary_text, "First para.");
 }
 
@@ -61,8 +85,15 @@ fn reading_time_counts_words() {
 
 #[test]
 fn code_is_highlighted_with_classes_only() {
-    let r = render("```rust\nfn main() { let s = \"<x>\"; }\n```\n\n```nosuchlang\n<b>&</b>\n```\n");
-    assert!(r.html.contains("<pre lang=\"rust\"><code class=\"language-rust\">") || r.html.contains("class=\"language-rust\""), "{}", r.html);
+    let r =
+        render("```rust\nfn main() { let s = \"<x>\"; }\n```\n\n```nosuchlang\n<b>&</b>\n```\n");
+    assert!(
+        r.html
+            .contains("<pre lang=\"rust\"><code class=\"language-rust\">")
+            || r.html.contains("class=\"language-rust\""),
+        "{}",
+        r.html
+    );
     assert!(r.html.contains("class=\"hl-"), "{}", r.html);
     assert!(r.html.contains("&lt;x&gt;"), "{}", r.html);
     assert!(!r.html.contains("style="), "{}", r.html);
@@ -75,7 +106,15 @@ fn raw_html_and_dangerous_links_never_pass_through() {
                    [click](javascript:alert(1)) [v](vbscript:x) ![i](data:text/html;base64,AAAA)\n\n\
                    <iframe src=\"https://evil.example\"></iframe>\n\n<div onclick=\"x()\">d</div>\n";
     let html = render(hostile).html;
-    for bad in ["<script", "<img src=x", "<iframe", "<div", "javascript:", "vbscript:", "data:text/html"] {
+    for bad in [
+        "<script",
+        "<img src=x",
+        "<iframe",
+        "<div",
+        "javascript:",
+        "vbscript:",
+        "data:text/html",
+    ] {
         assert!(!html.contains(bad), "{bad} leaked: {html}");
     }
     assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");

@@ -7,7 +7,9 @@ use crate::store::{asset_key, Assets, Posts};
 
 /// Serves one asset; a key that is not a safe path is simply not found.
 pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_key: &str) -> Result<Reply, AppError> {
-    let not_found = || AppError::NotFound { path: format!("/assets/{raw_key}") };
+    let not_found = || AppError::NotFound {
+        path: format!("/assets/{raw_key}"),
+    };
     let key = asset_key(raw_key).ok_or_else(not_found)?;
     let asset = app.assets.get(key).await?.ok_or_else(not_found)?;
     Ok(Reply::ok(asset.content_type, asset.body, Caching::Asset))

@@ -34,35 +34,69 @@ fn last_change(posts: &[Post]) -> DateTime<FixedOffset> {
 }
 
 /// GET `/feed.xml` or `/tags/{tag}/feed.xml`: full content, stable ids.
-pub async fn atom<P: Posts, A: Assets>(app: &App<P, A>, tag: Option<Tag>, now: DateTime<Utc>) -> Result<Reply, AppError> {
+pub async fn atom<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    tag: Option<Tag>,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
     let config = &app.config;
-    let posts = app.posts.recent(tag.as_ref(), config.feed_entries, now).await?;
+    let posts = app
+        .posts
+        .recent(tag.as_ref(), config.feed_entries, now)
+        .await?;
     let (title, html_path, self_path) = match &tag {
         None => (config.title.clone(), "/".to_owned(), "/feed.xml".to_owned()),
         Some(t) => {
             if posts.is_empty() {
-                return Err(AppError::NotFound { path: format!("{}feed.xml", t.path()) });
+                return Err(AppError::NotFound {
+                    path: format!("{}feed.xml", t.path()),
+                });
             }
-            (format!("{}: {t}", config.title), t.path(), format!("{}feed.xml", t.path()))
+            (
+                format!("{}: {t}", config.title),
+                t.path(),
+                format!("{}feed.xml", t.path()),
+            )
         }
     };
     let feed = feed_meta(config, title, &html_path, &self_path, &posts);
     let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::new(p, config)).collect();
-    let body = app.templates.render("atom.xml", context! { feed => feed, posts => views })?;
-    Ok(Reply::ok("application/atom+xml; charset=utf-8", body, Caching::Page))
+    let body = app
+        .templates
+        .render("atom.xml", context! { feed => feed, posts => views })?;
+    Ok(Reply::ok(
+        "application/atom+xml; charset=utf-8",
+        body,
+        Caching::Page,
+    ))
 }
 
 /// GET `/rss.xml`.
-pub async fn rss<P: Posts, A: Assets>(app: &App<P, A>, now: DateTime<Utc>) -> Result<Reply, AppError> {
+pub async fn rss<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
     let config = &app.config;
     let posts = app.posts.recent(None, config.feed_entries, now).await?;
     let feed = feed_meta(config, config.title.clone(), "/", "/rss.xml", &posts);
     let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::new(p, config)).collect();
-    let body = app.templates.render("rss.xml", context! { feed => feed, posts => views })?;
-    Ok(Reply::ok("application/rss+xml; charset=utf-8", body, Caching::Page))
+    let body = app
+        .templates
+        .render("rss.xml", context! { feed => feed, posts => views })?;
+    Ok(Reply::ok(
+        "application/rss+xml; charset=utf-8",
+        body,
+        Caching::Page,
+    ))
 }
 
-fn feed_meta(config: &crate::config::Config, title: String, html_path: &str, self_path: &str, posts: &[Post]) -> FeedMeta {
+fn feed_meta(
+    config: &crate::config::Config,
+    title: String,
+    html_path: &str,
+    self_path: &str,
+    posts: &[Post],
+) -> FeedMeta {
     let updated = last_change(posts);
     FeedMeta {
         title,
@@ -81,23 +115,47 @@ struct SitemapUrl {
 }
 
 /// GET `/sitemap.xml`: home, tag index, every public post and tag page.
-pub async fn sitemap<P: Posts, A: Assets>(app: &App<P, A>, now: DateTime<Utc>) -> Result<Reply, AppError> {
+pub async fn sitemap<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
     let base = &app.config.base_url;
     let posts = app.posts.all_public(now).await?;
-    let newest = posts.iter().map(|p| p.updated.unwrap_or(p.date).max(p.date)).max();
+    let newest = posts
+        .iter()
+        .map(|p| p.updated.unwrap_or(p.date).max(p.date))
+        .max();
     let mut urls = vec![
-        SitemapUrl { loc: format!("{base}/"), lastmod: newest.map(|d| d.to_rfc3339()) },
-        SitemapUrl { loc: format!("{base}/tags/"), lastmod: None },
+        SitemapUrl {
+            loc: format!("{base}/"),
+            lastmod: newest.map(|d| d.to_rfc3339()),
+        },
+        SitemapUrl {
+            loc: format!("{base}/tags/"),
+            lastmod: None,
+        },
     ];
     let mut tags = BTreeSet::new();
     for p in &posts {
         let modified = p.updated.unwrap_or(p.date).max(p.date);
-        urls.push(SitemapUrl { loc: format!("{base}{}", post_path(&p.slug)), lastmod: Some(modified.to_rfc3339()) });
+        urls.push(SitemapUrl {
+            loc: format!("{base}{}", post_path(&p.slug)),
+            lastmod: Some(modified.to_rfc3339()),
+        });
         tags.extend(p.tags.iter());
     }
-    urls.extend(tags.into_iter().map(|t| SitemapUrl { loc: format!("{base}{}", t.path()), lastmod: None }));
-    let body = app.templates.render("sitemap.xml", context! { urls => urls })?;
-    Ok(Reply::ok("application/xml; charset=utf-8", body, Caching::Page))
+    urls.extend(tags.into_iter().map(|t| SitemapUrl {
+        loc: format!("{base}{}", t.path()),
+        lastmod: None,
+    }));
+    let body = app
+        .templates
+        .render("sitemap.xml", context! { urls => urls })?;
+    Ok(Reply::ok(
+        "application/xml; charset=utf-8",
+        body,
+        Caching::Page,
+    ))
 }
 
 /// GET `/robots.txt`.

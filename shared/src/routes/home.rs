@@ -7,7 +7,7 @@ use minijinja::context;
 
 use crate::app::App;
 use crate::error::AppError;
-use crate::http::{Reply};
+use crate::http::Reply;
 use crate::post::{SortKey, Tag};
 use crate::render::{PageMeta, SummaryView};
 use crate::store::{Assets, Cursor, ListQuery, Posts};
@@ -23,7 +23,9 @@ pub fn cursor(query: Option<&str>) -> Result<Cursor, AppError> {
         })
     };
     match (query_param(query, "before"), query_param(query, "after")) {
-        (Some(_), Some(_)) => Err(AppError::BadRequest("Use either before= or after=, not both.".into())),
+        (Some(_), Some(_)) => Err(AppError::BadRequest(
+            "Use either before= or after=, not both.".into(),
+        )),
         (Some(b), None) => Ok(Cursor::Before(parse("before", b)?)),
         (None, Some(a)) => Ok(Cursor::After(parse("after", a)?)),
         (None, None) => Ok(Cursor::First),
@@ -39,27 +41,49 @@ pub async fn get<P: Posts, A: Assets>(
 ) -> Result<Reply, AppError> {
     let cursor = cursor(query)?;
     let base_path = tag.as_ref().map_or_else(|| "/".to_owned(), Tag::path);
-    let q = ListQuery { tag: tag.clone(), cursor: cursor.clone(), limit: app.config.per_page, now };
+    let q = ListQuery {
+        tag: tag.clone(),
+        cursor: cursor.clone(),
+        limit: app.config.per_page,
+        now,
+    };
     let listing = app.posts.list(&q).await?;
     let (first, last) = match (listing.posts.first(), listing.posts.last()) {
         (Some(f), Some(l)) => (f.sort_key(), l.sort_key()),
-        _ if cursor == Cursor::First && tag.is_none() => (SortKey::upper_bound(now), SortKey::upper_bound(now)),
+        _ if cursor == Cursor::First && tag.is_none() => {
+            (SortKey::upper_bound(now), SortKey::upper_bound(now))
+        }
         _ => return Err(AppError::NotFound { path: base_path }),
     };
-    let link = |dir: &str, key: &SortKey| format!("{base_path}?{dir}={}", encode_query_value(key.as_str()));
+    let link = |dir: &str, key: &SortKey| {
+        format!("{base_path}?{dir}={}", encode_query_value(key.as_str()))
+    };
     let (newer, older) = match &cursor {
         Cursor::First => (None, listing.more.then(|| link("before", &last))),
-        Cursor::Before(_) => (Some(link("after", &first)), listing.more.then(|| link("before", &last))),
+        Cursor::Before(_) => (
+            Some(link("after", &first)),
+            listing.more.then(|| link("before", &last)),
+        ),
         // Nothing newer beyond this page: the first page shows it, at its one URL.
-        Cursor::After(_) if !listing.more => return Ok(Reply::redirect(StatusCode::FOUND, base_path)),
+        Cursor::After(_) if !listing.more => {
+            return Ok(Reply::redirect(StatusCode::FOUND, base_path))
+        }
         Cursor::After(_) => (Some(link("after", &first)), Some(link("before", &last))),
     };
     let config = &app.config;
     let paged = cursor != Cursor::First;
     let (heading, title, description) = match &tag {
         None => (
-            if paged { "Older posts".to_owned() } else { "Latest posts".to_owned() },
-            if paged { "Older posts".to_owned() } else { String::new() },
+            if paged {
+                "Older posts".to_owned()
+            } else {
+                "Latest posts".to_owned()
+            },
+            if paged {
+                "Older posts".to_owned()
+            } else {
+                String::new()
+            },
             config.description.clone(),
         ),
         Some(t) => (
@@ -77,7 +101,9 @@ pub async fn get<P: Posts, A: Assets>(
         description,
         canonical: Some(canonical),
         og_type: "website",
-        tag_feed: tag.as_ref().map(|t| format!("{}{}feed.xml", config.base_url, t.path())),
+        tag_feed: tag
+            .as_ref()
+            .map(|t| format!("{}{}feed.xml", config.base_url, t.path())),
         ..PageMeta::default()
     };
     let posts: Vec<SummaryView> = listing.posts.iter().map(SummaryView::from).collect();

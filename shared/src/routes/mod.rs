@@ -91,7 +91,11 @@ pub async fn handle<P: Posts, A: Assets>(app: &App<P, A>, req: Request) -> Respo
 }
 
 /// Runs one route, after the method check every page route shares.
-pub async fn serve<P: Posts, A: Assets>(app: &App<P, A>, req: &Request, r: Route<'_>) -> Result<Reply, AppError> {
+pub async fn serve<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    req: &Request,
+    r: Route<'_>,
+) -> Result<Reply, AppError> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(AppError::MethodNotAllowed {
             method: req.method().to_string(),
@@ -123,14 +127,24 @@ pub async fn serve<P: Posts, A: Assets>(app: &App<P, A>, req: &Request, r: Route
 
 /// Turns a route's result into the response: a 404 first gets a chance to be an
 /// alias (an old URL of a post), then errors become pages.
-pub async fn respond<P: Posts, A: Assets>(app: &App<P, A>, req: &Request, result: Result<Reply, AppError>) -> Response {
+pub async fn respond<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    req: &Request,
+    result: Result<Reply, AppError>,
+) -> Response {
     let path = req.uri().path();
     let reply = match result {
         Ok(reply) => reply,
         Err(AppError::NotFound { .. }) if matches!(*req.method(), Method::GET | Method::HEAD) => {
             match app.posts.alias(path).await {
                 Ok(Some(slug)) => Reply::redirect(StatusCode::MOVED_PERMANENTLY, post_path(&slug)),
-                Ok(None) => error_reply(&app.templates, path, &AppError::NotFound { path: path.to_owned() }),
+                Ok(None) => error_reply(
+                    &app.templates,
+                    path,
+                    &AppError::NotFound {
+                        path: path.to_owned(),
+                    },
+                ),
                 Err(e) => error_reply(&app.templates, path, &e.into()),
             }
         }

@@ -13,10 +13,23 @@ use crate::store::{Assets, Posts};
 use crate::urls::decode;
 
 /// Serves the post page; drafts and posts dated after `now` are not found.
-pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_slug: &str, now: DateTime<Utc>) -> Result<Reply, AppError> {
-    let not_found = || AppError::NotFound { path: format!("/posts/{raw_slug}/") };
-    let slug = decode(raw_slug).and_then(|s| Slug::parse(&s).ok()).ok_or_else(not_found)?;
-    let post = app.posts.get(&slug).await?.filter(|p| p.is_public(now)).ok_or_else(not_found)?;
+pub async fn get<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    raw_slug: &str,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
+    let not_found = || AppError::NotFound {
+        path: format!("/posts/{raw_slug}/"),
+    };
+    let slug = decode(raw_slug)
+        .and_then(|s| Slug::parse(&s).ok())
+        .ok_or_else(not_found)?;
+    let post = app
+        .posts
+        .get(&slug)
+        .await?
+        .filter(|p| p.is_public(now))
+        .ok_or_else(not_found)?;
     let config = &app.config;
     let view = PostView::new(&post, config);
     let image = post.image.as_ref().map(|i| absolute(&config.base_url, i));
@@ -28,7 +41,11 @@ pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_slug: &str, now: Date
         image: image.clone(),
         ..PageMeta::default()
     };
-    let next = post.next.as_ref().filter(|n| n.date <= now).map(NeighbourView::from);
+    let next = post
+        .next
+        .as_ref()
+        .filter(|n| n.date <= now)
+        .map(NeighbourView::from);
     let previous = post.previous.as_ref().map(NeighbourView::from);
     let ctx = context! {
         page => meta,
@@ -41,7 +58,11 @@ pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_slug: &str, now: Date
 }
 
 fn absolute(base: &str, url: &str) -> String {
-    if url.starts_with('/') { format!("{base}{url}") } else { url.to_owned() }
+    if url.starts_with('/') {
+        format!("{base}{url}")
+    } else {
+        url.to_owned()
+    }
 }
 
 /// schema.org `BlogPosting`, for search engines.

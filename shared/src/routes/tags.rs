@@ -16,7 +16,9 @@ use crate::urls::decode;
 pub fn parse_tag(raw: &str) -> Result<Tag, AppError> {
     decode(raw)
         .and_then(|t| Tag::parse(&t).ok())
-        .ok_or_else(|| AppError::NotFound { path: format!("/tags/{raw}/") })
+        .ok_or_else(|| AppError::NotFound {
+            path: format!("/tags/{raw}/"),
+        })
 }
 
 #[derive(Serialize)]
@@ -27,13 +29,20 @@ struct TagRow {
 }
 
 /// Serves the tag index.
-pub async fn index<P: Posts, A: Assets>(app: &App<P, A>, now: DateTime<Utc>) -> Result<Reply, AppError> {
+pub async fn index<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    now: DateTime<Utc>,
+) -> Result<Reply, AppError> {
     let rows: Vec<TagRow> = app
         .posts
         .tags(now)
         .await?
         .into_iter()
-        .map(|tc| TagRow { name: tc.tag.to_string(), path: tc.tag.path(), count: tc.count })
+        .map(|tc| TagRow {
+            name: tc.tag.to_string(),
+            path: tc.tag.path(),
+            count: tc.count,
+        })
         .collect();
     let meta = PageMeta {
         title: "Tags".into(),
@@ -42,5 +51,8 @@ pub async fn index<P: Posts, A: Assets>(app: &App<P, A>, now: DateTime<Utc>) -> 
         og_type: "website",
         ..PageMeta::default()
     };
-    Ok(Reply::html(app.templates.render("tags.html", context! { page => meta, tags => rows })?))
+    Ok(Reply::html(app.templates.render(
+        "tags.html",
+        context! { page => meta, tags => rows },
+    )?))
 }

@@ -29,7 +29,9 @@ pub struct FsStore {
 
 impl std::fmt::Debug for FsStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FsStore").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("FsStore")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,10 +92,17 @@ impl FsStore {
     fn current(&self) -> Result<Arc<Snapshot>, StoreError> {
         if self.dirty.swap(false, Ordering::AcqRel) || !self.watching {
             let fresh = Arc::new(self.rebuild()?);
-            *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+            *self
+                .snapshot
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = fresh.clone();
             return Ok(fresh);
         }
-        Ok(self.snapshot.read().unwrap_or_else(PoisonError::into_inner).clone())
+        Ok(self
+            .snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
     }
 
     fn rebuild(&self) -> Result<Snapshot, StoreError> {
@@ -107,7 +116,11 @@ impl FsStore {
         let mut owners: HashMap<Slug, PathBuf> = HashMap::new();
         for path in &files {
             let entry = load(path, parsed.remove(path));
-            let shown = path.strip_prefix(&self.root).unwrap_or(path).display().to_string();
+            let shown = path
+                .strip_prefix(&self.root)
+                .unwrap_or(path)
+                .display()
+                .to_string();
             match &entry.post {
                 Err(e) => snap.errors.push(e.clone().in_file(&shown)),
                 Ok(post) => match owners.get(&post.slug) {
@@ -120,8 +133,12 @@ impl FsStore {
                         .in_file(&shown),
                     ),
                     None => {
-                        owners.insert(post.slug.clone(), path.strip_prefix(&self.root).unwrap_or(path).to_owned());
-                        snap.by_slug.insert(post.slug.clone(), Arc::new(post.clone()));
+                        owners.insert(
+                            post.slug.clone(),
+                            path.strip_prefix(&self.root).unwrap_or(path).to_owned(),
+                        );
+                        snap.by_slug
+                            .insert(post.slug.clone(), Arc::new(post.clone()));
                     }
                 },
             }
@@ -148,7 +165,10 @@ fn watch(root: &Path, dirty: Arc<AtomicBool>) -> notify::Result<notify::Recommen
 fn collect_markdown(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_none_or(|n| n.starts_with('.'));
         if hidden || path == skip {
             continue;
         }
@@ -165,7 +185,9 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
     let meta = std::fs::metadata(path).ok();
     let modified = meta.as_ref().and_then(|m| m.modified().ok());
     let len = meta.as_ref().map_or(0, |m| m.len());
-    if let Some(p) = previous.filter(|p| p.modified == modified && p.len == len && modified.is_some()) {
+    if let Some(p) =
+        previous.filter(|p| p.modified == modified && p.len == len && modified.is_some())
+    {
         return p;
     }
     let stem = path.file_stem().and_then(|s| s.to_str());
@@ -174,12 +196,19 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
         Ok(bytes) => match String::from_utf8(bytes) {
             Err(e) => Err(InputError::document(
                 None,
-                format!("is not valid UTF-8 (first bad byte at offset {}): save it as UTF-8", e.utf8_error().valid_up_to()),
+                format!(
+                    "is not valid UTF-8 (first bad byte at offset {}): save it as UTF-8",
+                    e.utf8_error().valid_up_to()
+                ),
             )),
             Ok(text) => authoring::compile(&text, stem),
         },
     };
-    Parsed { modified, len, post }
+    Parsed {
+        modified,
+        len,
+        post,
+    }
 }
 
 /// Sorts non-draft posts and records each one's neighbours and aliases.
@@ -217,7 +246,11 @@ fn link_neighbours(snap: &mut Snapshot) {
 }
 
 impl Snapshot {
-    fn public<'a>(&'a self, tag: Option<&'a Tag>, now: DateTime<Utc>) -> impl DoubleEndedIterator<Item = &'a (SortKey, Arc<Post>)> + 'a {
+    fn public<'a>(
+        &'a self,
+        tag: Option<&'a Tag>,
+        now: DateTime<Utc>,
+    ) -> impl DoubleEndedIterator<Item = &'a (SortKey, Arc<Post>)> + 'a {
         let bound = SortKey::upper_bound(now);
         self.ordered
             .iter()
@@ -227,7 +260,14 @@ impl Snapshot {
 
 fn page(items: Vec<&(SortKey, Arc<Post>)>, limit: usize) -> (Vec<PostSummary>, bool) {
     let more = items.len() > limit;
-    (items.into_iter().take(limit).map(|(_, p)| p.summary()).collect(), more)
+    (
+        items
+            .into_iter()
+            .take(limit)
+            .map(|(_, p)| p.summary())
+            .collect(),
+        more,
+    )
 }
 
 impl Posts for FsStore {
@@ -240,9 +280,19 @@ impl Posts for FsStore {
         let items = snap.public(q.tag.as_ref(), q.now);
         let (posts, more) = match &q.cursor {
             Cursor::First => page(items.take(q.limit + 1).collect(), q.limit),
-            Cursor::Before(k) => page(items.filter(|(pk, _)| pk < k).take(q.limit + 1).collect(), q.limit),
+            Cursor::Before(k) => page(
+                items.filter(|(pk, _)| pk < k).take(q.limit + 1).collect(),
+                q.limit,
+            ),
             Cursor::After(k) => {
-                let (mut posts, more) = page(items.rev().filter(|(pk, _)| pk > k).take(q.limit + 1).collect(), q.limit);
+                let (mut posts, more) = page(
+                    items
+                        .rev()
+                        .filter(|(pk, _)| pk > k)
+                        .take(q.limit + 1)
+                        .collect(),
+                    q.limit,
+                );
                 posts.reverse();
                 (posts, more)
             }
@@ -250,13 +300,26 @@ impl Posts for FsStore {
         Ok(Listing { posts, more })
     }
 
-    async fn recent(&self, tag: Option<&Tag>, limit: usize, now: DateTime<Utc>) -> Result<Vec<Post>, StoreError> {
+    async fn recent(
+        &self,
+        tag: Option<&Tag>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Post>, StoreError> {
         let snap = self.current()?;
-        Ok(snap.public(tag, now).take(limit).map(|(_, p)| (**p).clone()).collect())
+        Ok(snap
+            .public(tag, now)
+            .take(limit)
+            .map(|(_, p)| (**p).clone())
+            .collect())
     }
 
     async fn all_public(&self, now: DateTime<Utc>) -> Result<Vec<PostSummary>, StoreError> {
-        Ok(self.current()?.public(None, now).map(|(_, p)| p.summary()).collect())
+        Ok(self
+            .current()?
+            .public(None, now)
+            .map(|(_, p)| p.summary())
+            .collect())
     }
 
     async fn tags(&self, now: DateTime<Utc>) -> Result<Vec<TagCount>, StoreError> {
@@ -267,7 +330,13 @@ impl Posts for FsStore {
                 *counts.entry(tag).or_default() += 1;
             }
         }
-        Ok(counts.into_iter().map(|(tag, count)| TagCount { tag: tag.clone(), count }).collect())
+        Ok(counts
+            .into_iter()
+            .map(|(tag, count)| TagCount {
+                tag: tag.clone(),
+                count,
+            })
+            .collect())
     }
 
     async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {

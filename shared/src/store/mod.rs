@@ -72,10 +72,16 @@ pub trait Posts: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send;
 
     /// Every public post's summary, newest first (for the sitemap).
-    fn all_public(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send;
+    fn all_public(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send;
 
     /// Tags of public posts with their counts, sorted by tag.
-    fn tags(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send;
+    fn tags(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send;
 
     /// The slug an old path (an alias) now lives at.
     fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send;
@@ -105,9 +111,50 @@ pub fn asset_key(path: &str) -> Option<&str> {
                 && seg != "."
                 && seg != ".."
                 && !seg.starts_with('.')
-                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
         });
     ok.then_some(path)
+}
+
+// One store often serves both traits (the filesystem store does): share it.
+impl<T: Posts> Posts for std::sync::Arc<T> {
+    fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<Post>, StoreError>> + Send {
+        (**self).get(slug)
+    }
+    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Listing, StoreError>> + Send {
+        (**self).list(query)
+    }
+    fn recent(
+        &self,
+        tag: Option<&Tag>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send {
+        (**self).recent(tag, limit, now)
+    }
+    fn all_public(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send {
+        (**self).all_public(now)
+    }
+    fn tags(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send {
+        (**self).tags(now)
+    }
+    fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send {
+        (**self).alias(path)
+    }
+}
+
+impl<T: Assets> Assets for std::sync::Arc<T> {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Asset>, StoreError>> + Send {
+        (**self).get(key)
+    }
 }
 
 #[cfg(test)]
@@ -119,36 +166,10 @@ mod tests {
         for ok in ["a.png", "img/2024/a-b_c.jpg"] {
             assert_eq!(asset_key(ok), Some(ok));
         }
-        for bad in ["", "../x", "a/../b", "a//b", "/a", ".env", "a/.git/x", "a b.png", "a%2e%2e", "a\\b"] {
+        for bad in [
+            "", "../x", "a/../b", "a//b", "/a", ".env", "a/.git/x", "a b.png", "a%2e%2e", "a\\b",
+        ] {
             assert_eq!(asset_key(bad), None, "{bad}");
         }
-    }
-}
-
-// One store often serves both traits (the filesystem store does): share it.
-impl<T: Posts> Posts for std::sync::Arc<T> {
-    fn get(&self, slug: &Slug) -> impl Future<Output = Result<Option<Post>, StoreError>> + Send {
-        (**self).get(slug)
-    }
-    fn list(&self, query: &ListQuery) -> impl Future<Output = Result<Listing, StoreError>> + Send {
-        (**self).list(query)
-    }
-    fn recent(&self, tag: Option<&Tag>, limit: usize, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send {
-        (**self).recent(tag, limit, now)
-    }
-    fn all_public(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<PostSummary>, StoreError>> + Send {
-        (**self).all_public(now)
-    }
-    fn tags(&self, now: DateTime<Utc>) -> impl Future<Output = Result<Vec<TagCount>, StoreError>> + Send {
-        (**self).tags(now)
-    }
-    fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send {
-        (**self).alias(path)
-    }
-}
-
-impl<T: Assets> Assets for std::sync::Arc<T> {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Asset>, StoreError>> + Send {
-        (**self).get(key)
     }
 }

@@ -1,7 +1,7 @@
 //! Fixtures for handler tests: a copy of the sample content plus posts that
 //! exercise drafts, scheduling, aliases and pagination, served through `FsStore`.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,7 +56,9 @@ pub fn site_with(series: usize, config: Config) -> Site {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     for i in 1..=series {
-        let text = format!("---\ntitle: Series part {i}\ndate: 2026-01-{i:02}\ntags: [series]\n---\nPart {i}.\n");
+        let text = format!(
+            "---\ntitle: Series part {i}\ndate: 2026-01-{i:02}\ntags: [series]\n---\nPart {i}.\n"
+        );
         std::fs::write(dir.path().join(format!("series-{i:02}.md")), text).unwrap();
     }
     let store = Arc::new(FsStore::open(dir.path()).unwrap());
@@ -85,7 +87,10 @@ pub fn text(res: &Response) -> String {
 }
 
 pub fn header<'a>(res: &'a Response, name: &str) -> &'a str {
-    res.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
 }
 
 /// Parses HTML the way browsers do and fails on any parse error; returns the document.
@@ -98,10 +103,15 @@ pub fn well_formed_html(body: &str) -> scraper::Html {
 /// The first match's attribute or text.
 pub fn select_attr(doc: &scraper::Html, css: &str, attr: &str) -> Option<String> {
     let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel).next().and_then(|e| e.value().attr(attr)).map(str::to_owned)
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(attr))
+        .map(str::to_owned)
 }
 
 pub fn select_texts(doc: &scraper::Html, css: &str) -> Vec<String> {
     let sel = scraper::Selector::parse(css).unwrap();
-    doc.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+    doc.select(&sel)
+        .map(|e| e.text().collect::<String>().trim().to_owned())
+        .collect()
 }

@@ -1,0 +1,223 @@
+//! End to end: the real `blog` binary serving a copy of the sample content on a free
+//! port, fetched over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use tempfile::TempDir;
+
+/// A running `blog serve`, killed when dropped (also when a test panics).
+struct Server {
+    child: Child,
+    base: String,
+    _content: TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn start() -> Server {
+    let content = TempDir::new().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"),
+        content.path(),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
+        .args(["serve", "--port", "0", "--content"])
+        .arg(content.path())
+        .args(["--config", "/nonexistent/blog.toml"])
+        .env_clear()
+        .env("BLOG_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start blog serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in the first line: {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Server {
+        child,
+        base,
+        _content: content,
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+fn fetch(agent: &ureq::Agent, url: &str) -> (u16, http::HeaderMap, String) {
+    let mut res = agent.get(url).call().unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.body_mut().read_to_string().unwrap();
+    (status, headers, body)
+}
+
+#[test]
+fn serves_every_page_type_over_http() {
+    let server = start();
+    let agent = agent();
+    let base = &server.base;
+    let pages = [
+        ("/", 200, "text/html; charset=utf-8", "Latest posts"),
+        (
+            "/posts/how-this-blog-works/",
+            200,
+            "text/html; charset=utf-8",
+            "<h1>How this blog works</h1>",
+        ),
+        ("/tags/", 200, "text/html; charset=utf-8", "<h1>Tags</h1>"),
+        (
+            "/tags/rust/",
+            200,
+            "text/html; charset=utf-8",
+            "Cold starts in Rust",
+        ),
+        (
+            "/feed.xml",
+            200,
+            "application/atom+xml; charset=utf-8",
+            "<feed",
+        ),
+        (
+            "/tags/rust/feed.xml",
+            200,
+            "application/atom+xml; charset=utf-8",
+            "<feed",
+        ),
+        (
+            "/rss.xml",
+            200,
+            "application/rss+xml; charset=utf-8",
+            "<rss",
+        ),
+        (
+            "/sitemap.xml",
+            200,
+            "application/xml; charset=utf-8",
+            "<urlset",
+        ),
+        ("/robots.txt", 200, "text/plain; charset=utf-8", "Sitemap:"),
+        ("/assets/architecture.svg", 200, "image/svg+xml", "<svg"),
+        (
+            "/posts/next-post-ideas/",
+            404,
+            "text/html; charset=utf-8",
+            "Page not found",
+        ),
+        (
+            "/no/such/page",
+            404,
+            "text/html; charset=utf-8",
+            "Page not found",
+        ),
+    ];
+    for (path, status, content_type, needle) in pages {
+        let (got, headers, body) = fetch(&agent, &format!("{base}{path}"));
+        assert_eq!(got, status, "{path}");
+        assert_eq!(headers["content-type"], content_type, "{path}");
+        assert!(body.contains(needle), "{path}: {needle:?} missing");
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+        if content_type.starts_with("text/html") {
+            let doc = scraper::Html::parse_document(&body);
+            assert!(doc.errors.is_empty(), "{path}: {:?}", doc.errors);
+        }
+        if content_type.contains("atom") || content_type.contains("rss") {
+            feed_rs::parser::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+    }
+    // The local base URL is the address actually served.
+    let (_, _, home) = fetch(&agent, &format!("{base}/"));
+    assert!(home.contains(&format!("<link rel=\"canonical\" href=\"{base}/\">")));
+}
+
+#[test]
+fn conditional_requests_head_and_redirects_over_http() {
+    let server = start();
+    let agent = agent();
+    let url = format!("{}/posts/hello-world/", server.base);
+    let (_, headers, body) = fetch(&agent, &url);
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(
+        headers["cache-control"], "public, max-age=0, s-maxage=86400",
+        "preview revalidates"
+    );
+    let res = agent
+        .get(&url)
+        .header("if-none-match", &etag)
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 304);
+
+    let res = agent.head(&url).call().unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["content-length"],
+        body.len().to_string().as_str()
+    );
+
+    let res = agent
+        .get(format!("{}/posts/hello-world", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 301);
+    assert_eq!(res.headers()["location"], "/posts/hello-world/");
+
+    let res = agent.post(&url).send("x").unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+}
+
+#[test]
+fn a_new_file_shows_without_a_restart() {
+    let server = start();
+    let agent = agent();
+    let file = server._content.path().join("written-live.md");
+    std::fs::write(
+        &file,
+        "---\ntitle: Written while serving\ndate: 2026-01-02\n---\nLive.\n",
+    )
+    .unwrap();
+    let url = format!("{}/posts/written-live/", server.base);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = fetch(&agent, &url).0;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(status, 200);
+}

@@ -76,6 +76,19 @@ pub enum StoreError {
     /// Stored data could not be understood (a bug or a manual edit).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A conditional write lost: the item exists, or changed since it was read.
+    #[error("{0}")]
+    Conflict(String),
+    /// The item would exceed what the store can hold.
+    #[error("{what} is {size} bytes; the store's limit is {limit} bytes")]
+    TooLarge {
+        /// What was too large.
+        what: String,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl StoreError {

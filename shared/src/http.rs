@@ -176,6 +176,12 @@ pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
             "Temporarily unavailable",
             "The blog cannot reach its storage right now. Please try again in a minute.".to_owned(),
         ),
+        AppError::Store(StoreError::Conflict(why)) => {
+            (StatusCode::CONFLICT, "Conflict", why.clone())
+        }
+        AppError::Store(e @ StoreError::TooLarge { .. }) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "Too large", e.to_string())
+        }
         AppError::Store(StoreError::Corrupt(_)) | AppError::Render(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",

@@ -10,6 +10,8 @@
 pub mod app;
 #[cfg(feature = "authoring")]
 pub mod authoring;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod error;
 #[cfg(feature = "authoring")]
@@ -17,6 +19,8 @@ pub mod frontmatter;
 #[cfg(feature = "authoring")]
 mod highlight;
 pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "authoring")]
 pub mod markdown;
 pub mod post;

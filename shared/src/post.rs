@@ -277,6 +277,57 @@ impl PostSummary {
     }
 }
 
+/// Sets every non-draft post's `previous` (older) and `next` (newer) neighbour by
+/// date; drafts get none. Scheduled posts take part: the page hides a `next` that
+/// is not public yet.
+pub fn link_neighbours(posts: &mut [Post]) {
+    let mut order: Vec<(SortKey, usize)> = posts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.draft)
+        .map(|(i, p)| (p.sort_key(), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0));
+    let links: Vec<(usize, Option<Neighbour>, Option<Neighbour>)> = order
+        .iter()
+        .enumerate()
+        .map(|(rank, (_, i))| {
+            let next = rank
+                .checked_sub(1)
+                .map(|r| Neighbour::of(&posts[order[r].1]));
+            let previous = order.get(rank + 1).map(|(_, j)| Neighbour::of(&posts[*j]));
+            (*i, previous, next)
+        })
+        .collect();
+    for post in posts.iter_mut() {
+        post.previous = None;
+        post.next = None;
+    }
+    for (i, previous, next) in links {
+        posts[i].previous = previous;
+        posts[i].next = next;
+    }
+}
+
+/// A post in a feed: what a listing shows plus the full HTML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    /// Listing fields.
+    #[serde(flatten)]
+    pub summary: PostSummary,
+    /// The rendered body.
+    pub html: String,
+}
+
+impl From<&Post> for FeedEntry {
+    fn from(p: &Post) -> Self {
+        Self {
+            summary: p.summary(),
+            html: p.html.clone(),
+        }
+    }
+}
+
 /// Site-relative URL of a post.
 pub fn post_path(slug: &Slug) -> String {
     format!("/posts/{slug}/")

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::RenderError;
-use crate::post::{post_path, Neighbour, Post, PostSummary, Tag, TocEntry};
+use crate::post::{post_path, FeedEntry, Neighbour, Post, PostSummary, Slug, Tag, TocEntry};
 
 /// Every template, by name. Names keep their extensions so `.html`/`.xml` autoescape.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -215,26 +215,74 @@ pub struct PostView<'a> {
 impl<'a> PostView<'a> {
     /// The view of `p` on the site at `config.base_url`.
     pub fn new(p: &'a Post, config: &Config) -> Self {
-        let path = p.path();
+        let toc: &[TocEntry] = if p.toc.len() >= TOC_MIN_HEADINGS {
+            &p.toc
+        } else {
+            &[]
+        };
+        Self::build(&p.summary_fields(), &p.html, &p.summary_html, toc, config)
+    }
+
+    /// The view of a feed entry.
+    pub fn entry(e: &'a FeedEntry, config: &Config) -> Self {
+        let s = &e.summary;
+        let fields = SummaryFields {
+            slug: &s.slug,
+            title: &s.title,
+            date: s.date,
+            updated: s.updated,
+            tags: &s.tags,
+            reading_minutes: s.reading_minutes,
+        };
+        Self::build(&fields, &e.html, &s.summary_html, &[], config)
+    }
+
+    fn build(
+        f: &SummaryFields<'a>,
+        html: &'a str,
+        summary_html: &'a str,
+        toc: &'a [TocEntry],
+        config: &Config,
+    ) -> Self {
+        let path = post_path(f.slug);
         Self {
             url: format!("{}{path}", config.base_url),
-            id: feed_id(config, p),
+            id: feed_id(config, f.slug, f.date),
             path,
-            title: &p.title,
-            date_iso: p.date.to_rfc3339(),
-            date_human: human_date(p.date),
-            date_rfc2822: p.date.to_rfc2822(),
-            updated_iso: p.updated.map(|d| d.to_rfc3339()),
-            updated_human: p.updated.map(human_date),
-            tags: p.tags.iter().map(TagView::from).collect(),
-            html: &p.html,
-            summary_html: &p.summary_html,
-            reading_minutes: p.reading_minutes,
-            toc: if p.toc.len() >= TOC_MIN_HEADINGS {
-                &p.toc
-            } else {
-                &[]
-            },
+            title: f.title,
+            date_iso: f.date.to_rfc3339(),
+            date_human: human_date(f.date),
+            date_rfc2822: f.date.to_rfc2822(),
+            updated_iso: f.updated.map(|d| d.to_rfc3339()),
+            updated_human: f.updated.map(human_date),
+            tags: f.tags.iter().map(TagView::from).collect(),
+            html,
+            summary_html,
+            reading_minutes: f.reading_minutes,
+            toc,
+        }
+    }
+}
+
+/// The fields a post and a feed entry share, borrowed.
+struct SummaryFields<'a> {
+    slug: &'a Slug,
+    title: &'a str,
+    date: DateTime<FixedOffset>,
+    updated: Option<DateTime<FixedOffset>>,
+    tags: &'a [Tag],
+    reading_minutes: u32,
+}
+
+impl Post {
+    fn summary_fields(&self) -> SummaryFields<'_> {
+        SummaryFields {
+            slug: &self.slug,
+            title: &self.title,
+            date: self.date,
+            updated: self.updated,
+            tags: &self.tags,
+            reading_minutes: self.reading_minutes,
         }
     }
 }
@@ -257,9 +305,13 @@ impl From<&Neighbour> for NeighbourView {
 
 /// A stable Atom/RSS id (RFC 4151 tag URI): survives edits and a move of the
 /// site to another scheme; it changes only with the slug or the publication date.
-pub fn feed_id(config: &Config, p: &Post) -> String {
+pub fn feed_id(config: &Config, slug: &Slug, date: DateTime<FixedOffset>) -> String {
     let authority = config.host().split(':').next().unwrap_or_default();
-    format!("tag:{authority},{}:{}", p.date.format("%Y-%m-%d"), p.path())
+    format!(
+        "tag:{authority},{}:{}",
+        date.format("%Y-%m-%d"),
+        post_path(slug)
+    )
 }
 
 /// "5 May 2024".

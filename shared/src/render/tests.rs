@@ -4,7 +4,6 @@
 use minijinja::context;
 
 use super::*;
-use crate::post::{Slug, Tag};
 
 fn sample_post(title: &str) -> Post {
     let date = DateTime::parse_from_rfc3339("2024-05-01T09:30:00Z").unwrap();
@@ -136,14 +135,16 @@ fn feed_ids_survive_a_change_of_scheme_and_port() {
             base_url: "https://blog.test".into(),
             ..Config::for_test()
         },
-        &post,
+        &post.slug,
+        post.date,
     );
     let b = feed_id(
         &Config {
             base_url: "http://blog.test:8080".into(),
             ..Config::for_test()
         },
-        &post,
+        &post.slug,
+        post.date,
     );
     assert_eq!(a, "tag:blog.test,2024-05-01:/posts/sample/");
     assert_eq!(a, b);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::{Caching, Reply};
-use crate::post::{post_path, Post, Tag};
+use crate::post::{post_path, FeedEntry, Tag};
 use crate::render::PostView;
 use crate::store::{Assets, Posts};
 
@@ -25,10 +25,15 @@ struct FeedMeta {
 
 /// The newest change among `posts`; a fixed date when there are none, so an empty
 /// feed keeps one ETag.
-fn last_change(posts: &[Post]) -> DateTime<FixedOffset> {
+fn last_change(posts: &[FeedEntry]) -> DateTime<FixedOffset> {
     posts
         .iter()
-        .map(|p| p.updated.unwrap_or(p.date).max(p.date))
+        .map(|e| {
+            e.summary
+                .updated
+                .unwrap_or(e.summary.date)
+                .max(e.summary.date)
+        })
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset())
 }
@@ -60,7 +65,7 @@ pub async fn atom<P: Posts, A: Assets>(
         }
     };
     let feed = feed_meta(config, title, &html_path, &self_path, &posts);
-    let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::new(p, config)).collect();
+    let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::entry(p, config)).collect();
     let body = app
         .templates
         .render("atom.xml", context! { feed => feed, posts => views })?;
@@ -79,7 +84,7 @@ pub async fn rss<P: Posts, A: Assets>(
     let config = &app.config;
     let posts = app.posts.recent(None, config.feed_entries, now).await?;
     let feed = feed_meta(config, config.title.clone(), "/", "/rss.xml", &posts);
-    let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::new(p, config)).collect();
+    let views: Vec<PostView<'_>> = posts.iter().map(|p| PostView::entry(p, config)).collect();
     let body = app
         .templates
         .render("rss.xml", context! { feed => feed, posts => views })?;
@@ -95,7 +100,7 @@ fn feed_meta(
     title: String,
     html_path: &str,
     self_path: &str,
-    posts: &[Post],
+    posts: &[FeedEntry],
 ) -> FeedMeta {
     let updated = last_change(posts);
     FeedMeta {

@@ -43,19 +43,70 @@ pub enum Route<'a> {
     AddSlash,
 }
 
-/// (method and path pattern, what serves it): the table the SAM template and the
-/// events folder are checked against.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET /", "home"),
-    ("GET /posts/{slug}/", "post"),
-    ("GET /tags/", "tags"),
-    ("GET /tags/{tag}/", "tags"),
-    ("GET /tags/{tag}/feed.xml", "feed"),
-    ("GET /feed.xml", "feed"),
-    ("GET /rss.xml", "feed"),
-    ("GET /sitemap.xml", "feed"),
-    ("GET /robots.txt", "feed"),
-    ("GET /assets/{key+}", "assets"),
+/// The Lambda functions, one per group of routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `/` and its older pages.
+    Home,
+    /// `/posts/{slug}/`, and the API's default route: it answers every path, so a
+    /// request that no other route matched (an alias, a missing slash, an asset when
+    /// the API is called without CloudFront, a typo) still gets the right answer.
+    Post,
+    /// `/tags/` and `/tags/{tag}/`.
+    Tags,
+    /// Feeds, sitemap and robots.txt.
+    Feed,
+}
+
+impl Function {
+    /// Every function.
+    pub const ALL: [Function; 4] = [
+        Function::Home,
+        Function::Post,
+        Function::Tags,
+        Function::Feed,
+    ];
+
+    /// The function's name: its crate is `functions/<name>`, its package `blog-<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Home => "home",
+            Function::Post => "post",
+            Function::Tags => "tags",
+            Function::Feed => "feed",
+        }
+    }
+
+    /// Whether this function answers route `r`.
+    pub fn serves(self, r: &Route<'_>) -> bool {
+        matches!(
+            (self, r),
+            (Function::Home, Route::Home)
+                | (Function::Post, _)
+                | (_, Route::AddSlash)
+                | (Function::Tags, Route::TagIndex | Route::Tag(_))
+                | (
+                    Function::Feed,
+                    Route::Atom | Route::Rss | Route::Sitemap | Route::Robots | Route::TagFeed(_)
+                )
+        )
+    }
+}
+
+/// (API Gateway route key, function): what `template.yaml` and `events/` are checked
+/// against. `ANY` so that a wrong method reaches the function and gets 405 with
+/// `Allow`; greedy `{x+}` parameters so trailing slashes match.
+pub const ROUTES: &[(&str, Function)] = &[
+    ("ANY /", Function::Home),
+    ("ANY /posts/{slug+}", Function::Post),
+    ("ANY /tags", Function::Tags),
+    ("ANY /tags/{tag+}", Function::Tags),
+    ("ANY /tags/{tag}/feed.xml", Function::Feed),
+    ("ANY /feed.xml", Function::Feed),
+    ("ANY /rss.xml", Function::Feed),
+    ("ANY /sitemap.xml", Function::Feed),
+    ("ANY /robots.txt", Function::Feed),
+    ("$default", Function::Post),
 ];
 
 /// Matches a path against the route table.
@@ -84,6 +135,21 @@ pub fn route(path: &str) -> Option<Route<'_>> {
 pub async fn handle<P: Posts, A: Assets>(app: &App<P, A>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let result = match route(&path) {
+        Some(r) => serve(app, &req, r).await,
+        None => Err(AppError::NotFound { path: path.clone() }),
+    };
+    respond(app, &req, result).await
+}
+
+/// Answers a request in a function that serves only some routes; any other path
+/// is not found there (and may still be an alias).
+pub async fn handle_function<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    function: Function,
+    req: Request,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let result = match route(&path).filter(|r| function.serves(r)) {
         Some(r) => serve(app, &req, r).await,
         None => Err(AppError::NotFound { path: path.clone() }),
     };

@@ -15,7 +15,7 @@ use notify::Watcher as _;
 use super::{Asset, Assets, Cursor, ListQuery, Listing, Posts, TagCount};
 use crate::authoring;
 use crate::error::{InputError, StoreError};
-use crate::post::{post_path, Neighbour, Post, PostSummary, Slug, SortKey, Tag};
+use crate::post::{link_neighbours, post_path, FeedEntry, Post, PostSummary, Slug, SortKey, Tag};
 
 /// Posts and assets in a folder.
 pub struct FsStore {
@@ -147,7 +147,7 @@ impl FsStore {
         for e in &snap.errors {
             tracing::warn!("skipped: {e}");
         }
-        link_neighbours(&mut snap);
+        index(&mut snap);
         Ok(snap)
     }
 }
@@ -211,38 +211,27 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
     }
 }
 
-/// Sorts non-draft posts and records each one's neighbours and aliases.
-fn link_neighbours(snap: &mut Snapshot) {
-    let mut ordered: Vec<(SortKey, Arc<Post>)> = snap
+/// Links neighbours, sorts non-draft posts and records aliases.
+fn index(snap: &mut Snapshot) {
+    let mut posts: Vec<Post> = snap
         .by_slug
-        .values()
-        .filter(|p| !p.draft)
-        .map(|p| (p.sort_key(), p.clone()))
+        .drain()
+        .map(|(_, p)| Arc::unwrap_or_clone(p))
         .collect();
-    ordered.sort_by(|a, b| b.0.cmp(&a.0));
-    let links: Vec<(Option<Neighbour>, Option<Neighbour>)> = (0..ordered.len())
-        .map(|i| {
-            let next = i.checked_sub(1).map(|j| Neighbour::of(&ordered[j].1));
-            let previous = ordered.get(i + 1).map(|(_, p)| Neighbour::of(p));
-            (previous, next)
-        })
-        .collect();
-    for ((_, post), (previous, next)) in ordered.iter_mut().zip(links) {
-        let mut linked = (**post).clone();
-        linked.previous = previous;
-        linked.next = next;
-        let linked = Arc::new(linked);
-        snap.by_slug.insert(linked.slug.clone(), linked.clone());
-        *post = linked;
-    }
-    for post in snap.by_slug.values() {
+    link_neighbours(&mut posts);
+    for post in posts {
         for alias in &post.aliases {
             if *alias != post_path(&post.slug) {
                 snap.aliases.insert(alias.clone(), post.slug.clone());
             }
         }
+        let post = Arc::new(post);
+        if !post.draft {
+            snap.ordered.push((post.sort_key(), post.clone()));
+        }
+        snap.by_slug.insert(post.slug.clone(), post);
     }
-    snap.ordered = ordered;
+    snap.ordered.sort_by(|a, b| b.0.cmp(&a.0));
 }
 
 impl Snapshot {
@@ -305,12 +294,12 @@ impl Posts for FsStore {
         tag: Option<&Tag>,
         limit: usize,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Post>, StoreError> {
+    ) -> Result<Vec<FeedEntry>, StoreError> {
         let snap = self.current()?;
         Ok(snap
             .public(tag, now)
             .take(limit)
-            .map(|(_, p)| (**p).clone())
+            .map(|(_, p)| FeedEntry::from(&**p))
             .collect())
     }
 

@@ -7,10 +7,14 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::post::{Post, PostSummary, Slug, SortKey, Tag};
+use crate::post::{FeedEntry, Post, PostSummary, Slug, SortKey, Tag};
 
+#[cfg(feature = "aws")]
+pub mod dynamo;
 #[cfg(feature = "fs")]
 pub mod fs;
+#[cfg(feature = "aws")]
+pub mod s3;
 
 /// Which slice of the published posts a listing wants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +73,7 @@ pub trait Posts: Send + Sync {
         tag: Option<&Tag>,
         limit: usize,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<FeedEntry>, StoreError>> + Send;
 
     /// Every public post's summary, newest first (for the sitemap).
     fn all_public(
@@ -131,7 +135,7 @@ impl<T: Posts> Posts for std::sync::Arc<T> {
         tag: Option<&Tag>,
         limit: usize,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send {
+    ) -> impl Future<Output = Result<Vec<FeedEntry>, StoreError>> + Send {
         (**self).recent(tag, limit, now)
     }
     fn all_public(

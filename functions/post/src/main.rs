@@ -1,0 +1,8 @@
+//! Lambda function serving the post routes (see `blog_core::routes::Function::Post`).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = blog_core::lambda::app_from_env().await?;
+    blog_core::lambda::serve(app, blog_core::routes::Function::Post).await
+}

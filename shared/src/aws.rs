@@ -1,0 +1,57 @@
+//! One `SdkConfig` per process and the clients derived from it. `AWS_ENDPOINT_URL`
+//! (read by the SDK itself) points every client at an emulator; nothing here knows
+//! about tests.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::config::ConfigError;
+
+/// Where the site's data lives, from `BLOG_TABLE` and `BLOG_BUCKET`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// DynamoDB table name.
+    pub table: String,
+    /// S3 bucket for assets.
+    pub bucket: String,
+}
+
+impl AwsSettings {
+    /// Reads and checks the settings; the error names the missing variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// As [`Self::from_env`], from any lookup.
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &'static str, env_name: &'static str| {
+            env(env_name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError {
+                key,
+                env: env_name,
+                message: "is not set: the SAM template sets it for each function; locally pass --table/--bucket".into(),
+            })
+        };
+        Ok(Self {
+            table: get("table", "BLOG_TABLE")?,
+            bucket: get("bucket", "BLOG_BUCKET")?,
+        })
+    }
+}
+
+/// Loads region, credentials and endpoint from the environment, once.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// The DynamoDB client.
+pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(config)
+}
+
+/// The S3 client. With an endpoint override (an emulator on an IP address)
+/// virtual-hosted bucket names cannot resolve, so it uses path-style addressing.
+pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}

@@ -1,0 +1,85 @@
+//! The S3 asset store: objects under `assets/` in one bucket, so CloudFront's
+//! `/assets/*` behaviour maps straight onto keys.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+
+use super::{Asset, Assets};
+use crate::error::StoreError;
+
+/// Key prefix of every asset in the bucket.
+pub const PREFIX: &str = "assets/";
+
+/// Assets in an S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Assets {
+    client: Client,
+    bucket: String,
+}
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(
+    context: String,
+    err: aws_sdk_s3::error::SdkError<E>,
+) -> StoreError {
+    StoreError::unavailable(
+        context,
+        aws_sdk_s3::error::DisplayErrorContext(err).to_string(),
+    )
+}
+
+impl S3Assets {
+    /// A store over `bucket`.
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// Stores an asset (seeding, import, publish).
+    pub async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{PREFIX}{key}"))
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("writing asset {key}"), e))?;
+        Ok(())
+    }
+}
+
+impl Assets for S3Assets {
+    async fn get(&self, key: &str) -> Result<Option<Asset>, StoreError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(format!("{PREFIX}{key}"))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(unavailable(format!("reading asset {key}"), e)),
+        };
+        let content_type = out
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::unavailable(format!("reading asset {key}"), e))?
+            .into_bytes();
+        Ok(Some(Asset { body, content_type }))
+    }
+}

@@ -1,0 +1,104 @@
+//! The API Gateway events in `events/`, what each should get back, and which
+//! function's route key it carries.
+
+use blog_core::routes::{Function, ROUTES};
+
+/// (event name, expected status, DynamoDB operations one view of it costs).
+pub const EXPECTED: &[(&str, u16, &[&str])] = &[
+    ("home-ok", 200, &["Query"]),
+    ("home-head", 200, &["Query"]),
+    ("home-older-page", 200, &["Query"]),
+    ("home-bad-cursor", 400, &[]),
+    ("home-post-method", 405, &[]),
+    ("post-ok", 200, &["GetItem"]),
+    ("post-head", 200, &["GetItem"]),
+    ("post-if-none-match", 200, &["GetItem"]),
+    ("post-url-encoded-slug", 200, &["GetItem"]),
+    ("post-via-cloudfront", 200, &["GetItem"]),
+    // A miss also asks whether the path is an old URL (an alias).
+    ("post-missing", 404, &["GetItem", "GetItem"]),
+    ("post-draft", 404, &["GetItem", "GetItem"]),
+    ("post-future", 404, &["GetItem", "GetItem"]),
+    ("post-missing-slash", 301, &[]),
+    ("post-delete-method", 405, &[]),
+    ("default-alias", 301, &["GetItem"]),
+    ("default-missing", 404, &["GetItem"]),
+    ("default-asset", 200, &[]),
+    ("tags-ok", 200, &["Query"]),
+    ("tag-ok", 200, &["Query"]),
+    ("tag-space", 200, &["Query"]),
+    ("tag-unicode", 200, &["Query"]),
+    ("tag-older-page", 200, &["Query"]),
+    ("tag-missing", 404, &["Query", "GetItem"]),
+    ("feed-atom", 200, &["Query"]),
+    ("feed-rss", 200, &["Query"]),
+    ("feed-tag", 200, &["Query"]),
+    ("feed-sitemap", 200, &["Query"]),
+    ("feed-robots", 200, &[]),
+];
+
+/// The text of `events/<name>.json`.
+pub fn load(name: &str) -> String {
+    let path = crate::workspace().join(format!("events/{name}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Names of every file in `events/`.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(crate::workspace().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The function API Gateway would call for this event, by its route key.
+pub fn function_for(event: &str) -> Function {
+    let value: serde_json::Value = serde_json::from_str(event).unwrap();
+    let key = value["routeKey"].as_str().unwrap();
+    ROUTES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, f)| *f)
+        .unwrap_or_else(|| panic!("route key {key} is not in routes::ROUTES"))
+}
+
+/// A parsed Lambda HTTP response: status, headers, body bytes.
+pub struct LambdaResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, lower-case names.
+    pub headers: serde_json::Map<String, serde_json::Value>,
+    /// Body, base64-decoded when the function sent binary.
+    pub body: Vec<u8>,
+}
+
+impl LambdaResponse {
+    /// Reads API Gateway's payload 2.0 response JSON.
+    pub fn parse(v: &serde_json::Value) -> Self {
+        use base64::Engine as _;
+        let body = match v["body"].as_str() {
+            None => Vec::new(),
+            Some(b) if v["isBase64Encoded"].as_bool() == Some(true) => {
+                base64::engine::general_purpose::STANDARD.decode(b).unwrap()
+            }
+            Some(b) => b.as_bytes().to_vec(),
+        };
+        Self {
+            status: u16::try_from(v["statusCode"].as_u64().unwrap()).unwrap(),
+            headers: v["headers"].as_object().cloned().unwrap_or_default(),
+            body,
+        }
+    }
+
+    /// A header's value, or "".
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+    }
+}

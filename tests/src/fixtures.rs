@@ -1,0 +1,86 @@
+//! The same posts in every store: the sample content plus posts that exercise
+//! drafts, scheduling, aliases and pagination, as files for the filesystem store
+//! and seeded through the store's own write path into DynamoDB and S3.
+
+use std::path::Path;
+
+use blog_core::authoring;
+use blog_core::post::{link_neighbours, Post};
+use blog_core::store::dynamo::{self, DynamoPosts};
+use blog_core::store::s3::S3Assets;
+use tempfile::TempDir;
+
+/// Posts added to the sample content.
+pub const EXTRA: &[(&str, &str)] = &[
+    ("renamed.md", "---\ntitle: Renamed post\ndate: 2026-06-01\naliases: [/2019/old-name.html]\ntags: [Web Dev, rust]\n---\nMoved here.\n"),
+    ("Old_File_Name.md", "title: Flask named file\ndate: 2026-05-01\npublished: yes\n\nFrom Flask.\n"),
+];
+
+/// A folder with the sample content and [`EXTRA`].
+pub fn content_dir() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    copy_dir(&crate::workspace().join("content"), dir.path());
+    for (name, text) in EXTRA {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every post in `dir`, compiled as publish does, with neighbours linked.
+pub fn compile_all(dir: &Path) -> Vec<Post> {
+    let mut posts: Vec<Post> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let stem = p.file_stem().unwrap().to_str().unwrap().to_owned();
+            authoring::compile(&text, Some(&stem))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .collect();
+    link_neighbours(&mut posts);
+    posts
+}
+
+/// A fresh table and bucket on moto holding the posts and assets of `dir`.
+pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, String, String) {
+    let sdk = crate::moto::sdk_config(endpoint).await;
+    let table = crate::unique_name("posts");
+    let bucket = crate::unique_name("assets");
+    let ddb = blog_core::aws::dynamodb(&sdk);
+    dynamo::create_table(&ddb, &table).await.unwrap();
+    let s3 = blog_core::aws::s3(&sdk);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let posts = DynamoPosts::new(ddb, &table);
+    for post in compile_all(dir) {
+        posts
+            .create(&post)
+            .await
+            .unwrap_or_else(|e| panic!("seeding {}: {e}", post.slug));
+    }
+    let assets = S3Assets::new(s3, &bucket);
+    for entry in std::fs::read_dir(dir.join("assets")).unwrap() {
+        let path = entry.unwrap().path();
+        let key = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let content_type = blog_core::store::fs::content_type(&path);
+        assets
+            .put(&key, std::fs::read(&path).unwrap(), &content_type)
+            .await
+            .unwrap();
+    }
+    (posts, assets, table, bucket)
+}

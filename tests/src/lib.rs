@@ -1,0 +1,31 @@
+//! Support for the end-to-end tests: moto's server on loopback, a Lambda Runtime
+//! API, a counting proxy in front of moto, and fixtures seeded into each store.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
+
+pub mod events;
+pub mod fixtures;
+pub mod moto;
+pub mod proxy;
+pub mod runtime_api;
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// A name no other test in this run uses (tables and buckets share one moto).
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}

@@ -1,0 +1,113 @@
+//! moto's server on 127.0.0.1. The test command starts one and exports
+//! `MOTO_ENDPOINT`; without it, the first test to ask starts one on a free port.
+//! Either way a missing moto fails the test with what to run, never skips it.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Where moto listens, e.g. `http://127.0.0.1:5055`.
+pub fn endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
+        Ok(e) if !e.is_empty() => {
+            wait_ready(&e, None);
+            e
+        }
+        _ => start(),
+    })
+}
+
+fn moto_binary() -> PathBuf {
+    if let Ok(bin) = std::env::var("MOTO_SERVER") {
+        return bin.into();
+    }
+    let bin = crate::workspace().join(".tools/venv/bin/moto_server");
+    assert!(
+        bin.exists(),
+        "moto's server is not installed at {}: run ./scripts/test.sh once (it installs it), \
+         or set MOTO_SERVER or MOTO_ENDPOINT",
+        bin.display()
+    );
+    bin
+}
+
+/// Starts moto under a shell that kills it when this process's end of the pipe
+/// closes, so no server outlives the test binary, even after a panic.
+fn start() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = moto_binary();
+    let log = crate::workspace().join(format!("target/moto-{port}.log"));
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; cat >/dev/null; kill $pid",
+        bin.display(),
+        log.display()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start sh for moto");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    wait_ready(&endpoint, Some(child));
+    endpoint
+}
+
+fn wait_ready(endpoint: &str, child: Option<Child>) {
+    let addr = endpoint.trim_start_matches("http://").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+            use std::io::Write;
+            let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: x\r\n\r\n");
+            let mut head = [0u8; 12];
+            if stream.read_exact(&mut head).is_ok()
+                && head.starts_with(b"HTTP/1.")
+                && &head[9..12] == b"200"
+            {
+                // Keep the pipe (and so moto) alive for the whole test binary.
+                std::mem::forget(child);
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "moto did not answer at {endpoint} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An `SdkConfig` for moto: dummy credentials, us-east-1, the given endpoint.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
+/// The environment a process needs to reach moto at `endpoint`.
+pub fn env(endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}

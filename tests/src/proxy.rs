@@ -1,0 +1,84 @@
+//! A counting proxy between a function and moto: every request is forwarded
+//! unchanged, and DynamoDB operations (`X-Amz-Target`) are recorded, so a test can
+//! assert how many requests one page view made.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+#[derive(Clone)]
+struct Shared {
+    upstream: String,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+/// A running proxy.
+pub struct CountingProxy {
+    addr: SocketAddr,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+async fn forward(State(s): State<Shared>, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let op = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
+        .map(str::to_owned);
+    if let Some(op) = op {
+        s.calls.lock().unwrap().push(op);
+    }
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    parts.uri = format!("{}{path}", s.upstream).parse().unwrap();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    match s
+        .client
+        .request(http::Request::from_parts(parts, Body::from(bytes)))
+        .await
+    {
+        Ok(res) => res.map(Body::new),
+        Err(e) => Response::builder()
+            .status(502)
+            .body(Body::from(e.to_string()))
+            .unwrap(),
+    }
+}
+
+impl CountingProxy {
+    /// Starts a proxy to `upstream` (e.g. moto's endpoint) on a free loopback port.
+    pub async fn start(upstream: &str) -> Self {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let shared = Shared {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            calls: calls.clone(),
+        };
+        let router = axum::Router::new().fallback(forward).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { addr, calls }
+    }
+
+    /// The endpoint to give the function instead of moto's.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// DynamoDB operations seen since the last call, and forgets them.
+    pub fn take_calls(&self) -> Vec<String> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}

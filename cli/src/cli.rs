@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// A serverless blog: write Markdown, preview locally, publish to AWS.
 #[derive(Debug, Parser)]
@@ -40,6 +40,29 @@ pub struct ServeArgs {
     /// Open the site in a browser once it is up.
     #[arg(long)]
     pub open: bool,
+    /// Where posts come from: the content folder, or DynamoDB + S3 as deployed
+    /// (endpoint, region and credentials from the usual AWS_* variables).
+    #[arg(long, value_enum, default_value_t = Store::Fs, env = "BLOG_STORE")]
+    pub store: Store,
+    /// DynamoDB table, with `--store dynamo`.
+    #[arg(long, env = "BLOG_TABLE")]
+    pub table: Option<String>,
+    /// S3 bucket for assets, with `--store dynamo`.
+    #[arg(long, env = "BLOG_BUCKET")]
+    pub bucket: Option<String>,
+    /// With `--store dynamo` against an emulator: create the table and bucket if
+    /// missing and load this folder's posts and assets into them first.
+    #[arg(long, value_name = "DIR")]
+    pub seed: Option<PathBuf>,
+}
+
+/// Storage behind `blog serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Store {
+    /// Markdown files in the content folder (live preview).
+    Fs,
+    /// DynamoDB and S3, through the same stores the Lambda functions use.
+    Dynamo,
 }
 
 /// Options of `blog new`.

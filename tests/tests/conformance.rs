@@ -22,7 +22,12 @@ fn tag(s: &str) -> Tag {
 }
 
 fn query(tag: Option<Tag>, cursor: Cursor, limit: usize) -> ListQuery {
-    ListQuery { tag, cursor, limit, now: Utc::now() }
+    ListQuery {
+        tag,
+        cursor,
+        limit,
+        now: Utc::now(),
+    }
 }
 
 /// The public posts of the fixtures, newest first.
@@ -37,62 +42,134 @@ const PUBLIC: [&str; 7] = [
 ];
 
 async fn get_and_visibility<P: Posts>(store: &P) {
-    let post = store.get(&slug("how-this-blog-works")).await.unwrap().unwrap();
+    let post = store
+        .get(&slug("how-this-blog-works"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(post.title, "How this blog works");
     assert!(post.html.contains("<h2 id=\"the-read-path\">"));
     assert_eq!(post.previous.as_ref().unwrap().slug.as_str(), "hello-world");
-    assert_eq!(post.next.as_ref().unwrap().slug.as_str(), "migrating-from-flask");
+    assert_eq!(
+        post.next.as_ref().unwrap().slug.as_str(),
+        "migrating-from-flask"
+    );
     assert!(store.get(&slug("no-such-post")).await.unwrap().is_none());
     // Drafts and scheduled posts are stored; the route hides them.
     let draft = store.get(&slug("next-post-ideas")).await.unwrap().unwrap();
     assert!(draft.draft && draft.previous.is_none() && draft.next.is_none());
     let scheduled = store.get(&slug("scheduled-post")).await.unwrap().unwrap();
     assert!(!scheduled.is_public(Utc::now()));
-    let newest = store.get(&slug("cold-starts-in-rust")).await.unwrap().unwrap();
-    assert_eq!(newest.next.unwrap().slug.as_str(), "scheduled-post", "the page hides it until its date");
+    let newest = store
+        .get(&slug("cold-starts-in-rust"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        newest.next.unwrap().slug.as_str(),
+        "scheduled-post",
+        "the page hides it until its date"
+    );
 }
 
 async fn listings_page_by_cursor<P: Posts>(store: &P) {
     let first = store.list(&query(None, Cursor::First, 3)).await.unwrap();
-    let slugs = |l: &blog_core::store::Listing| l.posts.iter().map(|p| p.slug.to_string()).collect::<Vec<_>>();
+    let slugs = |l: &blog_core::store::Listing| {
+        l.posts
+            .iter()
+            .map(|p| p.slug.to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(slugs(&first), PUBLIC[..3]);
     assert!(first.more);
-    let second = store.list(&query(None, Cursor::Before(first.posts[2].sort_key()), 3)).await.unwrap();
+    let second = store
+        .list(&query(None, Cursor::Before(first.posts[2].sort_key()), 3))
+        .await
+        .unwrap();
     assert_eq!(slugs(&second), PUBLIC[3..6]);
     assert!(second.more);
-    let third = store.list(&query(None, Cursor::Before(second.posts[2].sort_key()), 3)).await.unwrap();
+    let third = store
+        .list(&query(None, Cursor::Before(second.posts[2].sort_key()), 3))
+        .await
+        .unwrap();
     assert_eq!(slugs(&third), PUBLIC[6..]);
     assert!(!third.more);
-    let back = store.list(&query(None, Cursor::After(second.posts[0].sort_key()), 3)).await.unwrap();
+    let back = store
+        .list(&query(None, Cursor::After(second.posts[0].sort_key()), 3))
+        .await
+        .unwrap();
     assert_eq!(slugs(&back), PUBLIC[..3], "newer page, newest first");
     assert!(!back.more, "nothing newer than the first page");
-    let back = store.list(&query(None, Cursor::After(third.posts[0].sort_key()), 3)).await.unwrap();
+    let back = store
+        .list(&query(None, Cursor::After(third.posts[0].sort_key()), 3))
+        .await
+        .unwrap();
     assert_eq!(slugs(&back), PUBLIC[3..6]);
     assert!(back.more);
     // A cursor from the future stops at now: scheduled posts never leak.
     let far = SortKey::parse("2999-01-01T00:00:00Z#x").unwrap();
-    let all = store.list(&query(None, Cursor::Before(far), 50)).await.unwrap();
+    let all = store
+        .list(&query(None, Cursor::Before(far), 50))
+        .await
+        .unwrap();
     assert_eq!(slugs(&all), PUBLIC);
-    let none = store.list(&query(None, Cursor::After(first.posts[0].sort_key()), 3)).await.unwrap();
+    let none = store
+        .list(&query(None, Cursor::After(first.posts[0].sort_key()), 3))
+        .await
+        .unwrap();
     assert!(none.posts.is_empty() && !none.more);
 }
 
 async fn tag_listings<P: Posts>(store: &P) {
-    let rust = store.list(&query(Some(tag("rust")), Cursor::First, 10)).await.unwrap();
+    let rust = store
+        .list(&query(Some(tag("rust")), Cursor::First, 10))
+        .await
+        .unwrap();
     let slugs: Vec<_> = rust.posts.iter().map(|p| p.slug.to_string()).collect();
-    assert_eq!(slugs, ["cold-starts-in-rust", "how-this-blog-works", "renamed"]);
-    let page = store.list(&query(Some(tag("rust")), Cursor::First, 2)).await.unwrap();
+    assert_eq!(
+        slugs,
+        ["cold-starts-in-rust", "how-this-blog-works", "renamed"]
+    );
+    let page = store
+        .list(&query(Some(tag("rust")), Cursor::First, 2))
+        .await
+        .unwrap();
     assert!(page.more);
-    let rest = store.list(&query(Some(tag("rust")), Cursor::Before(page.posts[1].sort_key()), 2)).await.unwrap();
+    let rest = store
+        .list(&query(
+            Some(tag("rust")),
+            Cursor::Before(page.posts[1].sort_key()),
+            2,
+        ))
+        .await
+        .unwrap();
     assert_eq!(rest.posts.len(), 1);
     assert!(!rest.more);
-    let spaced = store.list(&query(Some(tag("How To")), Cursor::First, 10)).await.unwrap();
+    let spaced = store
+        .list(&query(Some(tag("How To")), Cursor::First, 10))
+        .await
+        .unwrap();
     assert_eq!(spaced.posts[0].slug.as_str(), "markdown-showcase");
-    let unicode = store.list(&query(Some(tag("über")), Cursor::First, 10)).await.unwrap();
+    let unicode = store
+        .list(&query(Some(tag("über")), Cursor::First, 10))
+        .await
+        .unwrap();
     assert_eq!(unicode.posts.len(), 1);
-    let meta = store.list(&query(Some(tag("meta")), Cursor::First, 10)).await.unwrap();
-    assert_eq!(meta.posts.len(), 1, "the draft and the scheduled post are not listed");
-    assert!(store.list(&query(Some(tag("cooking")), Cursor::First, 10)).await.unwrap().posts.is_empty());
+    let meta = store
+        .list(&query(Some(tag("meta")), Cursor::First, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        meta.posts.len(),
+        1,
+        "the draft and the scheduled post are not listed"
+    );
+    assert!(store
+        .list(&query(Some(tag("cooking")), Cursor::First, 10))
+        .await
+        .unwrap()
+        .posts
+        .is_empty());
 }
 
 async fn feeds_sitemap_tags_aliases<P: Posts>(store: &P) {
@@ -100,22 +177,41 @@ async fn feeds_sitemap_tags_aliases<P: Posts>(store: &P) {
     let recent = store.recent(None, 3, now).await.unwrap();
     assert_eq!(recent.len(), 3);
     assert_eq!(recent[0].summary.slug.as_str(), "cold-starts-in-rust");
-    assert!(recent[0].html.contains("<h2 id=\"what-still-costs-time\">"), "feeds carry full HTML");
+    assert!(
+        recent[0].html.contains("<h2 id=\"what-still-costs-time\">"),
+        "feeds carry full HTML"
+    );
     let rust = store.recent(Some(&tag("rust")), 10, now).await.unwrap();
     assert_eq!(rust.len(), 3);
     let all = store.all_public(now).await.unwrap();
-    assert_eq!(all.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), PUBLIC);
+    assert_eq!(
+        all.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(),
+        PUBLIC
+    );
     let tags = store.tags(now).await.unwrap();
-    let count = |name: &str| tags.iter().find(|t| t.tag.as_str() == name).map(|t| t.count);
+    let count = |name: &str| {
+        tags.iter()
+            .find(|t| t.tag.as_str() == name)
+            .map(|t| t.count)
+    };
     assert_eq!(count("rust"), Some(3));
     assert_eq!(count("meta"), Some(1));
     assert_eq!(count("web dev"), Some(1));
     let mut sorted = tags.clone();
     sorted.sort_by(|a, b| a.tag.cmp(&b.tag));
     assert_eq!(sorted, tags, "sorted by tag");
-    assert_eq!(store.alias("/architecture/").await.unwrap(), Some(slug("how-this-blog-works")));
-    assert_eq!(store.alias("/2019/old-name.html").await.unwrap(), Some(slug("renamed")));
-    assert_eq!(store.alias("/posts/Old_File_Name/").await.unwrap(), Some(slug("old-file-name")));
+    assert_eq!(
+        store.alias("/architecture/").await.unwrap(),
+        Some(slug("how-this-blog-works"))
+    );
+    assert_eq!(
+        store.alias("/2019/old-name.html").await.unwrap(),
+        Some(slug("renamed"))
+    );
+    assert_eq!(
+        store.alias("/posts/Old_File_Name/").await.unwrap(),
+        Some(slug("old-file-name"))
+    );
     assert_eq!(store.alias("/nope/").await.unwrap(), None);
 }
 
@@ -154,19 +250,38 @@ async fn both_stores_return_equal_values() {
     let fs = FsStore::open(dir.path()).unwrap();
     let (dynamo, _, _, _) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
     for post in fixtures::compile_all(dir.path()) {
-        assert_eq!(Posts::get(&fs, &post.slug).await.unwrap(), dynamo.get(&post.slug).await.unwrap(), "{}", post.slug);
+        assert_eq!(
+            Posts::get(&fs, &post.slug).await.unwrap(),
+            dynamo.get(&post.slug).await.unwrap(),
+            "{}",
+            post.slug
+        );
     }
     let now = Utc::now();
     for tag in [None, Some(tag("rust")), Some(tag("how to"))] {
         let q = query(tag.clone(), Cursor::First, 4);
-        assert_eq!(fs.list(&q).await.unwrap(), dynamo.list(&q).await.unwrap(), "{tag:?}");
-        assert_eq!(fs.recent(tag.as_ref(), 5, now).await.unwrap(), dynamo.recent(tag.as_ref(), 5, now).await.unwrap());
+        assert_eq!(
+            fs.list(&q).await.unwrap(),
+            dynamo.list(&q).await.unwrap(),
+            "{tag:?}"
+        );
+        assert_eq!(
+            fs.recent(tag.as_ref(), 5, now).await.unwrap(),
+            dynamo.recent(tag.as_ref(), 5, now).await.unwrap()
+        );
     }
-    assert_eq!(fs.all_public(now).await.unwrap(), dynamo.all_public(now).await.unwrap());
+    assert_eq!(
+        fs.all_public(now).await.unwrap(),
+        dynamo.all_public(now).await.unwrap()
+    );
     assert_eq!(fs.tags(now).await.unwrap(), dynamo.tags(now).await.unwrap());
 }
 
-async fn raw_item(posts_table: &str, pk: &str, sk: &str) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+async fn raw_item(
+    posts_table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let sdk = moto::sdk_config(moto::endpoint()).await;
     let client = blog_core::aws::dynamodb(&sdk);
     client
@@ -190,8 +305,15 @@ async fn creating_an_existing_slug_is_refused_and_changes_nothing() {
     again.title = "Overwritten".into();
     let err = posts.create(&again).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    assert!(err.to_string().contains("\"hello-world\" already exists"), "{err}");
-    assert_eq!(raw_item(&table, "POST#hello-world", "POST").await.unwrap(), before, "byte-identical");
+    assert!(
+        err.to_string().contains("\"hello-world\" already exists"),
+        "{err}"
+    );
+    assert_eq!(
+        raw_item(&table, "POST#hello-world", "POST").await.unwrap(),
+        before,
+        "byte-identical"
+    );
 }
 
 #[tokio::test]
@@ -204,9 +326,20 @@ async fn a_write_is_all_or_nothing() {
     thief.aliases = vec!["/architecture/".into()];
     let err = posts.create(&thief).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-    assert!(raw_item(&table, "POST#thief", "POST").await.is_none(), "no post item");
-    assert!(raw_item(&table, "FEED", thief.sort_key().as_str()).await.is_none(), "no feed entry");
-    assert_eq!(posts.alias("/architecture/").await.unwrap(), Some(slug("how-this-blog-works")));
+    assert!(
+        raw_item(&table, "POST#thief", "POST").await.is_none(),
+        "no post item"
+    );
+    assert!(
+        raw_item(&table, "FEED", thief.sort_key().as_str())
+            .await
+            .is_none(),
+        "no feed entry"
+    );
+    assert_eq!(
+        posts.alias("/architecture/").await.unwrap(),
+        Some(slug("how-this-blog-works"))
+    );
 }
 
 #[tokio::test]
@@ -217,6 +350,9 @@ async fn an_item_too_large_for_dynamodb_is_refused_with_the_limit() {
     big.slug = slug("big");
     big.html = "x".repeat(450 * 1024);
     let err = posts.create(&big).await.unwrap_err();
-    assert!(matches!(err, StoreError::TooLarge { limit: 409_600, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::TooLarge { limit: 409_600, .. }),
+        "{err}"
+    );
     assert!(raw_item(&table, "POST#big", "POST").await.is_none());
 }

@@ -1,22 +1,27 @@
-//! `blog serve`: the same routes the Lambda functions run, over the filesystem
-//! store, on 127.0.0.1. Edits show on the next request.
+//! `blog serve`: the same routes the Lambda functions run, on 127.0.0.1, over the
+//! filesystem store (edits show on the next request) or over DynamoDB and S3.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use axum::body::Body;
 use axum::extract::State;
+use blog_core::aws::{self, AwsSettings};
+use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
+use blog_core::store::s3::S3Assets;
+use blog_core::store::{Assets, Posts};
 use blog_core::{App, Config};
+use tokio::net::TcpListener;
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, Store};
+
+mod seed;
 
 /// Largest request body read; pages take none, the publish API is far below this.
 const MAX_BODY: usize = 1024 * 1024;
-
-type LocalApp = App<Arc<FsStore>, Arc<FsStore>>;
 
 /// Starts the server and runs until Ctrl-C.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -27,47 +32,82 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on 127.0.0.1:{} (is another server using it? try --port)",
-                    args.port
-                )
-            })?;
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on 127.0.0.1:{} (is another server using it? try --port)",
+                args.port
+            )
+        })?;
     let addr = listener.local_addr()?;
     let config = load_config(&args, addr)?;
-    let store = Arc::new(FsStore::open(&args.content).with_context(|| {
-        format!("cannot open the content folder {} (run from the project folder, or pass --content DIR)", args.content.display())
-    })?);
-    let errors = store.errors()?;
-    let app = Arc::new(App::new(config, store.clone(), store)?);
-    let url = format!("http://{addr}/");
-    println!(
-        "Serving {} at {url} (Ctrl-C to stop)",
-        args.content.display()
-    );
-    if !errors.is_empty() {
-        println!(
-            "{} file(s) skipped; fix them and they appear on the next request:",
-            errors.len()
-        );
-        for e in &errors {
-            println!("  {e}");
+    match args.store {
+        Store::Fs => {
+            let store = Arc::new(FsStore::open(&args.content).with_context(|| {
+                format!(
+                    "cannot open the content folder {} (run from the project folder, or pass --content DIR)",
+                    args.content.display()
+                )
+            })?);
+            let errors = store.errors()?;
+            println!(
+                "Serving {} at http://{addr}/ (Ctrl-C to stop)",
+                args.content.display()
+            );
+            if !errors.is_empty() {
+                println!(
+                    "{} file(s) skipped; fix them and they appear on the next request:",
+                    errors.len()
+                );
+                for e in &errors {
+                    println!("  {e}");
+                }
+            }
+            run_server(listener, App::new(config, store.clone(), store)?, args.open).await
+        }
+        Store::Dynamo => {
+            let settings = AwsSettings::from_lookup(|k| match k {
+                "BLOG_TABLE" => args.table.clone(),
+                "BLOG_BUCKET" => args.bucket.clone(),
+                _ => None,
+            })
+            .context("--store dynamo needs --table and --bucket (or BLOG_TABLE and BLOG_BUCKET)")?;
+            let sdk = aws::sdk_config().await;
+            let posts = DynamoPosts::new(aws::dynamodb(&sdk), &settings.table);
+            let assets = S3Assets::new(aws::s3(&sdk), &settings.bucket);
+            if let Some(dir) = &args.seed {
+                if sdk.endpoint_url().is_none() {
+                    bail!("--seed writes into the table and bucket; it only runs against an emulator (set AWS_ENDPOINT_URL)");
+                }
+                seed::seed(&sdk, &settings, &posts, &assets, dir).await?;
+            }
+            println!(
+                "Serving table {} and bucket {} at http://{addr}/ (Ctrl-C to stop)",
+                settings.table, settings.bucket
+            );
+            run_server(listener, App::new(config, posts, assets)?, args.open).await
         }
     }
-    if args.open {
-        open_browser(&url);
+}
+
+async fn run_server<P: Posts + 'static, A: Assets + 'static>(
+    listener: TcpListener,
+    app: App<P, A>,
+    open: bool,
+) -> anyhow::Result<()> {
+    if open {
+        open_browser(&format!("http://{}/", listener.local_addr()?));
     }
-    let router = axum::Router::new().fallback(handle).with_state(app);
+    let router = axum::Router::new()
+        .fallback(handle::<P, A>)
+        .with_state(Arc::new(app));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .context("server stopped")?;
-    Ok(())
+        .context("server stopped")
 }
 
 /// Settings: a local base URL and always-revalidate browser caching unless the
@@ -91,8 +131,8 @@ fn load_config(args: &ServeArgs, addr: SocketAddr) -> anyhow::Result<Config> {
     })
 }
 
-async fn handle(
-    State(app): State<Arc<LocalApp>>,
+async fn handle<P: Posts, A: Assets>(
+    State(app): State<Arc<App<P, A>>>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let started = Instant::now();

@@ -228,11 +228,17 @@ fn a_new_file_shows_without_a_restart() {
 fn serves_the_same_site_from_dynamodb_and_s3() {
     let endpoint = blog_e2e::moto::endpoint();
     let content = TempDir::new().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"), content.path());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"),
+        content.path(),
+    );
     let table = blog_e2e::unique_name("serve");
     let bucket = blog_e2e::unique_name("serve-assets");
     let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-        .args(["serve", "--port", "0", "--store", "dynamo", "--table", &table, "--bucket", &bucket, "--seed"])
+        .args([
+            "serve", "--port", "0", "--store", "dynamo", "--table", &table, "--bucket", &bucket,
+            "--seed",
+        ])
         .arg(content.path())
         .args(["--config", "/nonexistent/blog.toml"])
         .env_clear()
@@ -247,17 +253,27 @@ fn serves_the_same_site_from_dynamodb_and_s3() {
     for _ in 0..10 {
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
-        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://127.0.0.1:")) {
+        if let Some(url) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+        {
             base = url.trim_end_matches('/').to_owned();
             break;
         }
     }
-    let server = Server { child, base, _content: content };
+    let server = Server {
+        child,
+        base,
+        _content: content,
+    };
     let agent = agent();
     let (status, _, home) = fetch(&agent, &format!("{}/", server.base));
     assert_eq!(status, 200);
     assert!(home.contains("Cold starts in Rust") && !home.contains("Ideas for the next posts"));
-    let (status, _, post) = fetch(&agent, &format!("{}/posts/how-this-blog-works/", server.base));
+    let (status, _, post) = fetch(
+        &agent,
+        &format!("{}/posts/how-this-blog-works/", server.base),
+    );
     assert_eq!(status, 200);
     assert!(post.contains("<h1>How this blog works</h1>"));
     let (status, headers, _) = fetch(&agent, &format!("{}/assets/architecture.svg", server.base));
@@ -265,6 +281,9 @@ fn serves_the_same_site_from_dynamodb_and_s3() {
     assert_eq!(headers["content-type"], "image/svg+xml");
     let (status, _, _) = fetch(&agent, &format!("{}/posts/scheduled-post/", server.base));
     assert_eq!(status, 404);
-    let res = agent.get(format!("{}/architecture/", server.base)).call().unwrap();
+    let res = agent
+        .get(format!("{}/architecture/", server.base))
+        .call()
+        .unwrap();
     assert_eq!(res.status(), 301);
 }

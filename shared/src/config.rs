@@ -22,7 +22,8 @@ pub struct Config {
     pub description: String,
     /// Author name for feeds and JSON-LD.
     pub author: String,
-    /// Public origin, without a trailing slash, e.g. `https://blog.example.com`.
+    /// Public origin, without a trailing slash, e.g. `https://blog.example.com`;
+    /// empty for site-relative links when the public URL is not known yet.
     pub base_url: String,
     /// `lang` of pages and feeds.
     pub language: String,
@@ -155,12 +156,16 @@ impl Config {
                 )),
             }
         };
-        let base_url = text("base_url", d.base_url)?
-            .trim_end_matches('/')
-            .to_owned();
+        let base_url = match get("base_url").map(str::trim) {
+            // Empty: links stay site-relative until the public URL is known (a first
+            // deploy on the CloudFront domain, before SiteUrl is set).
+            Some("") => String::new(),
+            Some(v) => v.trim_end_matches('/').to_owned(),
+            None => d.base_url,
+        };
         let scheme_ok = base_url.starts_with("https://") || base_url.starts_with("http://");
         let host = base_url.split_once("://").map(|(_, h)| h).unwrap_or("");
-        if !scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+        if !base_url.is_empty() && (!scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' '])) {
             return Err(err(
                 "base_url",
                 format!("must be an origin such as https://blog.example.com (no path), got \"{base_url}\""),
@@ -270,6 +275,9 @@ mod tests {
             assert_eq!(e.key, key, "{e}");
             assert!(e.to_string().contains(e.env), "{e}");
         }
+        let relative = Config::load(Config::default(), None, env(&[("BLOG_BASE_URL", "")])).unwrap();
+        assert_eq!(relative.base_url, "");
+        assert_eq!(relative.host(), "localhost");
         let e = Config::load(Config::default(), Some("titel = \"x\""), env(&[])).unwrap_err();
         assert!(e.message.contains("unknown key \"titel\""), "{e}");
     }

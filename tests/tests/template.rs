@@ -1,0 +1,135 @@
+//! `template.yaml`, the workspace's function crates, the local router and `events/`
+//! must agree: same functions, same routes, same table shape, read-only read paths.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::collections::BTreeSet;
+
+use blog_core::routes::{route, Function, ROUTES};
+use blog_core::store::dynamo::{BY_DATE, LISTING_ATTRIBUTES};
+use blog_e2e::{events, workspace};
+use serde_yaml_ng::Value;
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(workspace().join("template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn resources(t: &Value, kind: &str) -> Vec<(String, Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(k, r)| (k.as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+fn function_name(resource: &Value) -> String {
+    let uri = resource["Properties"]["CodeUri"].as_str().unwrap();
+    uri.strip_prefix("functions/").unwrap_or_else(|| panic!("CodeUri {uri} is not functions/<name>")).to_owned()
+}
+
+#[test]
+fn template_functions_are_the_workspace_crates() {
+    let t = template();
+    let in_template: BTreeSet<String> = resources(&t, "AWS::Serverless::Function")
+        .iter()
+        .map(|(id, r)| {
+            assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+            function_name(r)
+        })
+        .collect();
+    let on_disk: BTreeSet<String> = std::fs::read_dir(workspace().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let in_code: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_owned()).collect();
+    assert_eq!(in_template, on_disk);
+    assert_eq!(in_template, in_code);
+    for name in &on_disk {
+        let manifest = std::fs::read_to_string(workspace().join(format!("functions/{name}/Cargo.toml"))).unwrap();
+        assert!(manifest.contains(&format!("name = \"blog-{name}\"")), "functions/{name}: package blog-{name}");
+    }
+    let g = &t["Globals"]["Function"];
+    assert_eq!(g["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(g["Architectures"][0].as_str(), Some("arm64"));
+    assert_eq!(g["Handler"].as_str(), Some("bootstrap"));
+    assert_eq!(g["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
+}
+
+#[test]
+fn template_routes_are_the_router_and_events_routes() {
+    let t = template();
+    let mut in_template = BTreeSet::new();
+    for (id, r) in resources(&t, "AWS::Serverless::Function") {
+        let name = function_name(&r);
+        for (_, event) in r["Properties"]["Events"].as_mapping().unwrap() {
+            assert_eq!(event["Type"].as_str(), Some("HttpApi"), "{id}");
+            let p = &event["Properties"];
+            let key = match (p["Method"].as_str(), p["Path"].as_str()) {
+                (Some(m), Some(path)) => format!("{} {path}", m.to_uppercase()),
+                (None, None) => "$default".to_owned(),
+                other => panic!("{id}: half a route {other:?}"),
+            };
+            in_template.insert((key, name.clone()));
+        }
+    }
+    let in_code: BTreeSet<(String, String)> = ROUTES.iter().map(|(k, f)| ((*k).to_owned(), f.name().to_owned())).collect();
+    assert_eq!(in_template, in_code);
+
+    // The local router sends each route's paths to the route's function.
+    for (key, function) in ROUTES {
+        let Some(pattern) = key.strip_prefix("ANY ") else { continue };
+        let path = pattern.replace("{slug+}", "hello/").replace("{tag+}", "rust/").replace("{tag}", "rust");
+        let path = if path.ends_with('/') || path.contains('.') { path } else { format!("{path}/") };
+        let r = route(&path).unwrap_or_else(|| panic!("{key}: {path} is not routed"));
+        assert!(function.serves(&r), "{key}: {path} routes to {r:?}, which {} does not serve", function.name());
+    }
+    // Every event carries a route key the template defines.
+    let keys: BTreeSet<String> = in_template.into_iter().map(|(k, _)| k).collect();
+    for name in events::names() {
+        let v: serde_json::Value = serde_json::from_str(&events::load(&name)).unwrap();
+        assert!(keys.contains(v["routeKey"].as_str().unwrap()), "{name}");
+    }
+}
+
+#[test]
+fn the_table_is_the_one_the_store_expects() {
+    let t = template();
+    let (_, table) = resources(&t, "AWS::DynamoDB::Table").pop().unwrap();
+    assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(table["UpdateReplacePolicy"].as_str(), Some("Retain"));
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    assert_eq!(p["DeletionProtectionEnabled"].as_bool(), Some(true));
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true));
+    let keys: Vec<&str> = p["KeySchema"].as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["pk", "sk"]);
+    let gsi = &p["GlobalSecondaryIndexes"][0];
+    assert_eq!(gsi["IndexName"].as_str(), Some(BY_DATE));
+    let keys: Vec<&str> = gsi["KeySchema"].as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["gsi1pk", "gsi1sk"]);
+    let projected: Vec<&str> = gsi["Projection"]["NonKeyAttributes"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    assert_eq!(projected, LISTING_ATTRIBUTES);
+}
+
+#[test]
+fn read_functions_may_only_read() {
+    let t = template();
+    let allowed = ["dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"];
+    for (id, r) in resources(&t, "AWS::Serverless::Function") {
+        for policy in r["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                let actions: Vec<&str> = match &statement["Action"] {
+                    Value::String(a) => vec![a.as_str()],
+                    Value::Sequence(list) => list.iter().map(|a| a.as_str().unwrap()).collect(),
+                    other => panic!("{id}: {other:?}"),
+                };
+                for action in actions {
+                    assert!(allowed.contains(&action), "{id} may {action}");
+                }
+            }
+        }
+    }
+}

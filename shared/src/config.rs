@@ -165,7 +165,9 @@ impl Config {
         };
         let scheme_ok = base_url.starts_with("https://") || base_url.starts_with("http://");
         let host = base_url.split_once("://").map(|(_, h)| h).unwrap_or("");
-        if !base_url.is_empty() && (!scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' '])) {
+        if !base_url.is_empty()
+            && (!scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']))
+        {
             return Err(err(
                 "base_url",
                 format!("must be an origin such as https://blog.example.com (no path), got \"{base_url}\""),
@@ -275,7 +277,8 @@ mod tests {
             assert_eq!(e.key, key, "{e}");
             assert!(e.to_string().contains(e.env), "{e}");
         }
-        let relative = Config::load(Config::default(), None, env(&[("BLOG_BASE_URL", "")])).unwrap();
+        let relative =
+            Config::load(Config::default(), None, env(&[("BLOG_BASE_URL", "")])).unwrap();
         assert_eq!(relative.base_url, "");
         assert_eq!(relative.host(), "localhost");
         let e = Config::load(Config::default(), Some("titel = \"x\""), env(&[])).unwrap_err();

@@ -27,7 +27,9 @@ fn resources(t: &Value, kind: &str) -> Vec<(String, Value)> {
 
 fn function_name(resource: &Value) -> String {
     let uri = resource["Properties"]["CodeUri"].as_str().unwrap();
-    uri.strip_prefix("functions/").unwrap_or_else(|| panic!("CodeUri {uri} is not functions/<name>")).to_owned()
+    uri.strip_prefix("functions/")
+        .unwrap_or_else(|| panic!("CodeUri {uri} is not functions/<name>"))
+        .to_owned()
 }
 
 #[test]
@@ -36,7 +38,11 @@ fn template_functions_are_the_workspace_crates() {
     let in_template: BTreeSet<String> = resources(&t, "AWS::Serverless::Function")
         .iter()
         .map(|(id, r)| {
-            assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+            assert_eq!(
+                r["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda"),
+                "{id}"
+            );
             function_name(r)
         })
         .collect();
@@ -48,8 +54,13 @@ fn template_functions_are_the_workspace_crates() {
     assert_eq!(in_template, on_disk);
     assert_eq!(in_template, in_code);
     for name in &on_disk {
-        let manifest = std::fs::read_to_string(workspace().join(format!("functions/{name}/Cargo.toml"))).unwrap();
-        assert!(manifest.contains(&format!("name = \"blog-{name}\"")), "functions/{name}: package blog-{name}");
+        let manifest =
+            std::fs::read_to_string(workspace().join(format!("functions/{name}/Cargo.toml")))
+                .unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"blog-{name}\"")),
+            "functions/{name}: package blog-{name}"
+        );
     }
     let g = &t["Globals"]["Function"];
     assert_eq!(g["Runtime"].as_str(), Some("provided.al2023"));
@@ -75,16 +86,32 @@ fn template_routes_are_the_router_and_events_routes() {
             in_template.insert((key, name.clone()));
         }
     }
-    let in_code: BTreeSet<(String, String)> = ROUTES.iter().map(|(k, f)| ((*k).to_owned(), f.name().to_owned())).collect();
+    let in_code: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(k, f)| ((*k).to_owned(), f.name().to_owned()))
+        .collect();
     assert_eq!(in_template, in_code);
 
     // The local router sends each route's paths to the route's function.
     for (key, function) in ROUTES {
-        let Some(pattern) = key.strip_prefix("ANY ") else { continue };
-        let path = pattern.replace("{slug+}", "hello/").replace("{tag+}", "rust/").replace("{tag}", "rust");
-        let path = if path.ends_with('/') || path.contains('.') { path } else { format!("{path}/") };
+        let Some(pattern) = key.strip_prefix("ANY ") else {
+            continue;
+        };
+        let path = pattern
+            .replace("{slug+}", "hello/")
+            .replace("{tag+}", "rust/")
+            .replace("{tag}", "rust");
+        let path = if path.ends_with('/') || path.contains('.') {
+            path
+        } else {
+            format!("{path}/")
+        };
         let r = route(&path).unwrap_or_else(|| panic!("{key}: {path} is not routed"));
-        assert!(function.serves(&r), "{key}: {path} routes to {r:?}, which {} does not serve", function.name());
+        assert!(
+            function.serves(&r),
+            "{key}: {path} routes to {r:?}, which {} does not serve",
+            function.name()
+        );
     }
     // Every event carries a route key the template defines.
     let keys: BTreeSet<String> = in_template.into_iter().map(|(k, _)| k).collect();
@@ -103,14 +130,32 @@ fn the_table_is_the_one_the_store_expects() {
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
     assert_eq!(p["DeletionProtectionEnabled"].as_bool(), Some(true));
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true));
-    let keys: Vec<&str> = p["KeySchema"].as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    let keys: Vec<&str> = p["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k["AttributeName"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["pk", "sk"]);
     let gsi = &p["GlobalSecondaryIndexes"][0];
     assert_eq!(gsi["IndexName"].as_str(), Some(BY_DATE));
-    let keys: Vec<&str> = gsi["KeySchema"].as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = gsi["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k["AttributeName"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["gsi1pk", "gsi1sk"]);
-    let projected: Vec<&str> = gsi["Projection"]["NonKeyAttributes"].as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let projected: Vec<&str> = gsi["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
     assert_eq!(projected, LISTING_ATTRIBUTES);
 }
 

@@ -21,6 +21,15 @@ impl AwsSettings {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
+    /// Just `BLOG_TABLE`: all a read function needs.
+    pub fn table_from_env() -> Result<String, ConfigError> {
+        Self::from_lookup(|k| match k {
+            "BLOG_BUCKET" => Some("-".to_owned()),
+            _ => std::env::var(k).ok(),
+        })
+        .map(|s| s.table)
+    }
+
     /// As [`Self::from_env`], from any lookup.
     pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |key: &'static str, env_name: &'static str| {
@@ -43,12 +52,14 @@ pub async fn sdk_config() -> SdkConfig {
 }
 
 /// The DynamoDB client.
+#[cfg(feature = "dynamo")]
 pub fn dynamodb(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(config)
 }
 
 /// The S3 client. With an endpoint override (an emulator on an IP address)
 /// virtual-hosted bucket names cannot resolve, so it uses path-style addressing.
+#[cfg(feature = "s3")]
 pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
     let s3_config = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(config.endpoint_url().is_some())

@@ -11,21 +11,20 @@ use crate::aws::{self, AwsSettings};
 use crate::config::Config;
 use crate::routes::{self, Function};
 use crate::store::dynamo::DynamoPosts;
-use crate::store::s3::S3Assets;
-use crate::store::{Assets, Posts};
+use crate::store::{Assets, NoAssets, Posts};
 
-/// The app as deployed: posts in DynamoDB, assets in S3.
-pub type AwsApp = App<DynamoPosts, S3Assets>;
+/// The app as deployed: posts in DynamoDB; assets reach readers from S3 through
+/// CloudFront, never through a function.
+pub type AwsApp = App<DynamoPosts, NoAssets>;
 
 /// Reads and validates settings, loads one `SdkConfig`, builds the clients and
 /// parses the templates: everything a cold start does before the first request.
 pub async fn app_from_env() -> Result<AwsApp, Error> {
     let config = Config::from_env()?;
-    let settings = AwsSettings::from_env()?;
+    let table = AwsSettings::table_from_env()?;
     let sdk = aws::sdk_config().await;
-    let posts = DynamoPosts::new(aws::dynamodb(&sdk), settings.table);
-    let assets = S3Assets::new(aws::s3(&sdk), settings.bucket);
-    Ok(App::new(config, posts, assets)?)
+    let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
+    Ok(App::new(config, posts, NoAssets)?)
 }
 
 /// Serves `function`'s routes until the runtime stops the process.

@@ -10,7 +10,7 @@
 pub mod app;
 #[cfg(feature = "authoring")]
 pub mod authoring;
-#[cfg(feature = "aws")]
+#[cfg(any(feature = "dynamo", feature = "s3"))]
 pub mod aws;
 pub mod config;
 pub mod error;

@@ -23,7 +23,6 @@ pub const EXPECTED: &[(&str, u16, &[&str])] = &[
     ("post-delete-method", 405, &[]),
     ("default-alias", 301, &["GetItem"]),
     ("default-missing", 404, &["GetItem"]),
-    ("default-asset", 200, &[]),
     ("tags-ok", 200, &["Query"]),
     ("tag-ok", 200, &["Query"]),
     ("tag-space", 200, &["Query"]),

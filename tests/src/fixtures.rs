@@ -73,7 +73,13 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
             .unwrap_or_else(|e| panic!("seeding {}: {e}", post.slug));
     }
     let assets = S3Assets::new(s3, &bucket);
-    for entry in std::fs::read_dir(dir.join("assets")).unwrap() {
+    let asset_dir = dir.join("assets");
+    let files = if asset_dir.is_dir() {
+        std::fs::read_dir(asset_dir).unwrap().collect()
+    } else {
+        Vec::new()
+    };
+    for entry in files {
         let path = entry.unwrap().path();
         let key = path.file_name().unwrap().to_str().unwrap().to_owned();
         let content_type = blog_core::store::fs::content_type(&path);

@@ -27,6 +27,7 @@ struct Invocation {
 
 #[derive(Clone)]
 struct Shared {
+    first_poll: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
     queue: Arc<Mutex<mpsc::Receiver<Invocation>>>,
     pending: Arc<Mutex<HashMap<String, oneshot::Sender<Outcome>>>>,
     init_error: Arc<Mutex<Option<String>>>,
@@ -51,6 +52,10 @@ impl Drop for RuntimeApi {
 }
 
 async fn next(State(s): State<Shared>) -> (HeaderMap, Bytes) {
+    s.first_poll
+        .lock()
+        .unwrap()
+        .get_or_insert_with(std::time::Instant::now);
     let inv = s
         .queue
         .lock()
@@ -107,6 +112,7 @@ impl RuntimeApi {
     pub async fn start() -> Self {
         let (sender, receiver) = mpsc::channel(16);
         let shared = Shared {
+            first_poll: Arc::default(),
             queue: Arc::new(Mutex::new(receiver)),
             pending: Arc::default(),
             init_error: Arc::default(),
@@ -187,6 +193,33 @@ impl RuntimeApi {
                 Err(format!("no answer within 30 s (init error: {init:?})"))
             }
         }
+    }
+
+    /// When the function first asked for work: the end of its init phase.
+    pub fn first_poll(&self) -> Option<std::time::Instant> {
+        *self.shared.first_poll.lock().unwrap()
+    }
+
+    /// The function's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Starts any command (a bootstrap script, say) against this API.
+    pub fn spawn_command(&mut self, mut cmd: Command, name: &str, env: &[(String, String)]) {
+        let child = cmd
+            .env("AWS_LAMBDA_RUNTIME_API", self.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        self.child = Some(child);
     }
 
     /// The init error the function reported, if any.

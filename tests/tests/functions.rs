@@ -143,10 +143,6 @@ async fn pages_through_the_functions() {
     assert!(!String::from_utf8(feed.body)
         .unwrap()
         .contains("scheduled-post"));
-
-    let asset = d.invoke(&events::load("default-asset")).await;
-    assert_eq!(asset.header("content-type"), "image/svg+xml");
-    assert!(asset.body.starts_with(b"<svg"), "binary-safe body");
 }
 
 #[test]

@@ -162,7 +162,7 @@ fn the_table_is_the_one_the_store_expects() {
 #[test]
 fn read_functions_may_only_read() {
     let t = template();
-    let allowed = ["dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"];
+    let allowed = ["dynamodb:GetItem", "dynamodb:Query"];
     for (id, r) in resources(&t, "AWS::Serverless::Function") {
         for policy in r["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use crate::error::StoreError;
 use crate::post::{FeedEntry, Post, PostSummary, Slug, SortKey, Tag};
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "dynamo")]
 pub mod dynamo;
 #[cfg(feature = "fs")]
 pub mod fs;
-#[cfg(feature = "aws")]
+#[cfg(feature = "s3")]
 pub mod s3;
 
 /// Which slice of the published posts a listing wants.
@@ -104,6 +104,17 @@ pub struct Asset {
 pub trait Assets: Send + Sync {
     /// The asset at `key` (a path below `/assets/`, already checked by [`asset_key`]).
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Asset>, StoreError>> + Send;
+}
+
+/// No assets: the read functions' store, because CloudFront serves `/assets/*`
+/// straight from the bucket, so they need neither S3 code nor S3 permissions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAssets;
+
+impl Assets for NoAssets {
+    async fn get(&self, _key: &str) -> Result<Option<Asset>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// Checks a path below `/assets/`: non-empty segments of safe characters, no `.`/`..`.

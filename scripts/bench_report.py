@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Turns the files scripts/bench.sh wrote into one Markdown report with targets and ratios."""
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import sys
+
+out = sys.argv[1]
+lam = json.load(open(f"{out}/lambda.json"))
+sizes = json.load(open(f"{out}/sizes.json"))
+weights = json.load(open(f"{out}/weights.json"))
+
+
+def cpu():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def ok(good):
+    return "met" if good else "**missed**"
+
+
+print(f"Run {datetime.date.today()} on {os.cpu_count()} cores ({cpu()}), {platform.system()} {platform.release()}.\n")
+
+# Cold starts
+cold = lam["cold_start"]
+hello = cold["hello"]
+print("### Cold start (spawn to first poll of the Runtime API = init; to first response)\n")
+print("| function | init p50 | init p95 | first response p50 | first response p95 | init / hello-world |")
+print("|---|---:|---:|---:|---:|---:|")
+for name in ["home", "post", "tags", "feed", "hello", "flask"]:
+    c = cold[name]
+    ratio = c["init_p50_ms"] / hello["init_p50_ms"]
+    label = {"hello": "hello-world (lambda_http)", "flask": "Flask peer (apig-wsgi, awslambdaric)"}.get(name, name)
+    print(f"| {label} | {c['init_p50_ms']:.1f} ms | {c['init_p95_ms']:.1f} ms | {c['first_p50_ms']:.1f} ms "
+          f"| {c['first_p95_ms']:.1f} ms | {ratio:.2f}× |")
+worst = max(cold[n]["init_p50_ms"] / hello["init_p50_ms"] for n in ["home", "post", "tags", "feed"])
+flask_ratio = cold["flask"]["first_p50_ms"] / cold["post"]["first_p50_ms"]
+print(f"\nRuns: {hello['runs']} each. Read function init ≤ 1.3× hello-world: worst {worst:.2f}× ({ok(worst <= 1.3)}). "
+      f"The Flask peer takes {flask_ratio:.0f}× as long as the post function to its first response.\n")
+
+# Criterion
+print("### In-process latency (criterion, median)\n")
+print("| benchmark | median | target |")
+print("|---|---:|---|")
+rows = []
+for path in glob.glob("target/criterion/**/new/benchmark.json", recursive=True):
+    bench = json.load(open(path))
+    est = json.load(open(os.path.join(os.path.dirname(path), "estimates.json")))
+    rows.append((bench["full_id"], est["median"]["point_estimate"]))
+for name, ns in sorted(rows):
+    target = ""
+    if name == "handler/post page":
+        target = f"≤ 50 µs: {ok(ns <= 50_000)}"
+    elif name.startswith("publish render/medium"):
+        target = f"< 1 ms: {ok(ns < 1_000_000)}"
+    value = f"{ns / 1000:.1f} µs" if ns < 1_000_000 else f"{ns / 1e6:.2f} ms"
+    print(f"| {name} | {value} | {target} |")
+
+# HTTP
+print("\n### HTTP on loopback (wrk -t2 -c32 -d10s; the server and wrk share the machine)\n")
+print("| server | post page req/s | post p99 | home req/s | home p99 |")
+print("|---|---:|---:|---:|---:|")
+results = {}
+for name in ["blog", "flask", "nginx"]:
+    row = {}
+    for page in ["post", "home"]:
+        text = open(f"{out}/wrk-{name}-{page}.txt").read()
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+        p99 = re.search(r"99%\s+([\d.]+\w+)", text).group(1)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        row[page] = (rps, p99, int(errors.group(1)) if errors else 0)
+    results[name] = row
+    label = {"blog": "blog serve (Rust)", "flask": "Flask peer (Gunicorn)", "nginx": "nginx, static files"}[name]
+    print(f"| {label} | {row['post'][0]:,.0f} | {row['post'][1]} | {row['home'][0]:,.0f} | {row['home'][1]} |")
+blog_post = results["blog"]["post"][0]
+vs_nginx = blog_post / results["nginx"]["post"][0]
+vs_flask = blog_post / results["flask"]["post"][0]
+print(f"\nPost page: blog serve is {vs_nginx:.2f}× nginx (target ≥ 0.5×: {ok(vs_nginx >= 0.5)}) and "
+      f"{vs_flask:.1f}× the Flask peer (target ≥ 20×: {ok(vs_flask >= 20)}).")
+bad = {n: r for n, r in results.items() if any(p[2] for p in r.values())}
+if bad:
+    print(f"\nNon-2xx responses seen: {bad}")
+
+# Sizes, memory, weight, requests
+print("\n### Size, memory, page weight, DynamoDB requests\n")
+print("| function | bootstrap | zipped (target ≤ 3 MB) | peak RSS after 1,000 invocations (target ≤ 24 MB) | DynamoDB requests per view |")
+print("|---|---:|---:|---:|---|")
+for name in ["home", "post", "tags", "feed", "hello"]:
+    s = sizes[name]
+    rss = lam["peak_rss_kib_after_1000"].get(name)
+    reqs = lam["dynamodb_requests_per_view"].get(name)
+    rss_text = f"{rss / 1024:.1f} MB ({ok(rss <= 24 * 1024)})" if rss else "–"
+    req_text = f"{len(reqs)} ({', '.join(reqs)})" if reqs is not None else "–"
+    zip_text = f"{s['zip'] / 1e6:.2f} MB" + ("" if name == "hello" else f" ({ok(s['zip'] <= 3e6)})")
+    print(f"| {name} | {s['bootstrap'] / 1e6:.2f} MB | {zip_text} | {rss_text} | {req_text} |")
+print("\n| page (200-post corpus) | bytes | gzipped |")
+print("|---|---:|---:|")
+for name, w in weights.items():
+    target = f" ({ok(w['gzipped'] <= 14 * 1024)})" if name == "post" else ""
+    print(f"| {name} | {w['bytes']:,} | {w['gzipped']:,}{target} |")

@@ -46,9 +46,32 @@ impl AwsSettings {
     }
 }
 
+/// Amazon Trust Services' roots and the Starfield root that cross-signs them: every
+/// AWS endpoint the blog calls chains to one. Trusting only these spares each cold
+/// start from reading the ~150 system certificates (which the SDK's default client
+/// does while the config loads), and narrows whom the functions trust.
+const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
+
 /// Loads region, credentials and endpoint from the environment, once.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    loader().load().await
+}
+
+/// The SDK's config loader with the HTTPS client every SDK client shares: rustls with
+/// ring, trusting [`AMAZON_ROOTS`].
+pub fn loader() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    let trust = tls::TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOTS);
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+    let http = match tls::TlsContext::builder().with_trust_store(trust).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        // Building a context only stores its inputs; keep the default one if that changes.
+        Err(_) => builder.build_https(),
+    };
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http)
 }
 
 /// The DynamoDB client.

@@ -88,7 +88,7 @@ fn wait_ready(endpoint: &str, child: Option<Child>) {
 
 /// An `SdkConfig` for moto: dummy credentials, us-east-1, the given endpoint.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    blog_core::aws::loader()
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

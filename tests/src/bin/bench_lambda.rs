@@ -43,7 +43,13 @@ async fn cold_start(t: &Target) -> (f64, f64) {
         .unwrap_or_else(|e| panic!("{}: {e}", t.name));
     let answered = started.elapsed();
     let status = out["statusCode"].as_u64().unwrap_or(0);
-    assert_eq!(status, 200, "{}: first response status", t.name);
+    assert_eq!(
+        status,
+        200,
+        "{}: first response {}",
+        t.name,
+        &out.to_string()[..out.to_string().len().min(600)]
+    );
     let init = api.first_poll().unwrap().duration_since(started);
     (init.as_secs_f64() * 1e3, answered.as_secs_f64() * 1e3)
 }
@@ -61,7 +67,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs: usize = args[1].parse().unwrap();
-    let corpus = PathBuf::from(&args[2]);
+    let corpus = std::fs::canonicalize(&args[2]).unwrap();
     let flask = PathBuf::from(&args[3]);
 
     let endpoint = moto::endpoint();

@@ -218,12 +218,12 @@ impl Config {
         }
     }
 
-    /// Host part of the base URL, used in feed ids.
+    /// Host part of the base URL, used in feed ids (`localhost` when it is empty).
     pub fn host(&self) -> &str {
-        self.base_url
-            .split_once("://")
-            .map(|(_, h)| h)
-            .unwrap_or(&self.base_url)
+        match self.base_url.split_once("://") {
+            Some((_, host)) => host,
+            None => "localhost",
+        }
     }
 }
 

@@ -7,6 +7,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use crate::error::InputError;
 use crate::post::{Slug, Tag};
 
+/// Most tags one post may carry: each is a copy of the post in DynamoDB, written in
+/// the same transaction, which must stay under 4 MB.
+pub const MAX_TAGS: usize = 10;
 /// Most aliases one post may carry.
 pub const MAX_ALIASES: usize = 20;
 /// Longest title accepted, in characters.
@@ -453,6 +456,13 @@ fn tags(f: &Field) -> Result<Vec<Tag>, InputError> {
         if !out.contains(&tag) {
             out.push(tag);
         }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(InputError::field(
+            "tags",
+            f.line,
+            format!("has {} tags; the limit is {MAX_TAGS}", out.len()),
+        ));
     }
     Ok(out)
 }

@@ -83,6 +83,12 @@ fn date_forms() {
 /// (name, source, field, line)
 const ERRORS: &[(&str, &str, Option<&str>, Option<usize>)] = &[
     (
+        "too many tags",
+        "---\ntitle: x\ndate: 2024-01-01\ntags: [a, b, c, d, e, f, g, h, i, j, k]\n---\n",
+        Some("tags"),
+        Some(4),
+    ),
+    (
         "yaml missing title",
         "---\ndate: 2024-01-01\n---\n",
         Some("title"),

@@ -413,6 +413,25 @@ impl DynamoPosts {
         Ok(())
     }
 
+    /// One GetItem by key.
+    async fn get_item(
+        &self,
+        pk: String,
+        sk: &str,
+        context: &str,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .send()
+            .await
+            .map_err(|e| unavailable(context, e))?;
+        Ok(out.item)
+    }
+
     /// Reads the whole index (sitemap, tag counts): one Query per 1 MB of listing data.
     async fn all_listed(&self, now: DateTime<Utc>) -> Result<Vec<EntryItem>, StoreError> {
         self.query(&Run::Index, &Cursor::First, usize::MAX, now, false)
@@ -439,16 +458,8 @@ fn item_size(item: &Item) -> usize {
 
 impl Posts for DynamoPosts {
     async fn get(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(post_pk(slug)))
-            .key("sk", AttributeValue::S("POST".into()))
-            .send()
-            .await
-            .map_err(|e| unavailable("reading a post", e))?;
-        out.item
+        self.get_item(post_pk(slug), "POST", "reading a post")
+            .await?
             .map(|item| from_item::<PostItem>(item).map(PostItem::into_post))
             .transpose()
     }
@@ -505,30 +516,14 @@ impl Posts for DynamoPosts {
     }
 
     async fn tags(&self, now: DateTime<Utc>) -> Result<Vec<TagCount>, StoreError> {
-        let mut counts = std::collections::BTreeMap::<Tag, usize>::new();
-        for item in self.all_listed(now).await? {
-            for tag in item.tags {
-                *counts.entry(tag).or_default() += 1;
-            }
-        }
-        Ok(counts
-            .into_iter()
-            .map(|(tag, count)| TagCount { tag, count })
-            .collect())
+        let items = self.all_listed(now).await?;
+        Ok(super::count_tags(items.iter().map(|i| i.tags.as_slice())))
     }
 
     async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(alias_pk(path)))
-            .key("sk", AttributeValue::S("ALIAS".into()))
-            .send()
-            .await
-            .map_err(|e| unavailable("reading an alias", e))?;
-        Ok(out
-            .item
+        Ok(self
+            .get_item(alias_pk(path), "ALIAS", "reading an alias")
+            .await?
             .map(from_item::<AliasItem>)
             .transpose()?
             .map(|a| a.slug))

@@ -3,7 +3,7 @@
 //! reports a change (or on every call if no watcher could start), so an edited file
 //! shows on the next request and unchanged files are never parsed twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -313,19 +313,9 @@ impl Posts for FsStore {
 
     async fn tags(&self, now: DateTime<Utc>) -> Result<Vec<TagCount>, StoreError> {
         let snap = self.current()?;
-        let mut counts: BTreeMap<&Tag, usize> = BTreeMap::new();
-        for (_, post) in snap.public(None, now) {
-            for tag in &post.tags {
-                *counts.entry(tag).or_default() += 1;
-            }
-        }
-        Ok(counts
-            .into_iter()
-            .map(|(tag, count)| TagCount {
-                tag: tag.clone(),
-                count,
-            })
-            .collect())
+        Ok(super::count_tags(
+            snap.public(None, now).map(|(_, p)| p.tags.as_slice()),
+        ))
     }
 
     async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {

@@ -59,6 +59,24 @@ pub struct TagCount {
     pub count: usize,
 }
 
+/// Counts tags over the tag lists of public posts, sorted by tag: both stores'
+/// `tags()` end here, so they agree by construction.
+pub fn count_tags<'a>(tag_lists: impl IntoIterator<Item = &'a [Tag]>) -> Vec<TagCount> {
+    let mut counts = std::collections::BTreeMap::<&Tag, usize>::new();
+    for tags in tag_lists {
+        for tag in tags {
+            *counts.entry(tag).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(tag, count)| TagCount {
+            tag: tag.clone(),
+            count,
+        })
+        .collect()
+}
+
 /// Read access to posts. Every method is one round trip to the backing store.
 pub trait Posts: Send + Sync {
     /// The post with this slug, drafts and scheduled posts included (the caller decides).

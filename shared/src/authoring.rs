@@ -63,6 +63,43 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
     })
 }
 
+/// The post as a source file: YAML front matter with every field, then the
+/// Markdown body. `compile` reads it back as the same post; the API shows it and
+/// the filesystem store writes it when the author's own text cannot be kept (a rename).
+pub fn to_source(post: &Post) -> String {
+    #[derive(serde::Serialize)]
+    struct Front<'a> {
+        title: &'a str,
+        slug: &'a str,
+        date: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        updated: Option<String>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        draft: bool,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<&'a str>,
+        summary: &'a str,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        aliases: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a str>,
+    }
+    let front = Front {
+        title: &post.title,
+        slug: post.slug.as_str(),
+        date: post.date.to_rfc3339(),
+        updated: post.updated.map(|d| d.to_rfc3339()),
+        draft: post.draft,
+        tags: post.tags.iter().map(|t| t.as_str()).collect(),
+        summary: &post.description,
+        aliases: &post.aliases,
+        image: post.image.as_deref(),
+    };
+    // Serialising plain strings, lists and booleans cannot fail.
+    let yaml = serde_yaml_ng::to_string(&front).unwrap_or_default();
+    format!("---\n{yaml}---\n{}", post.markdown)
+}
+
 /// A slug made from free text ("Hello, Wörld!" → "hello-world"), cut at a hyphen
 /// to the length limit.
 pub fn slugify(text: &str, from: &str) -> Result<Slug, InputError> {
@@ -118,6 +155,20 @@ mod tests {
         assert_eq!(post.description, "Given.");
         let post = compile("---\ntitle: T\ndate: 2024-01-01\n---\nFirst para.\n", None).unwrap();
         assert_eq!(post.description, "First para.");
+    }
+
+    #[test]
+    fn to_source_reads_back_as_the_same_post() {
+        let sources = [
+            "---\ntitle: \"Quotes: 'and' #hash\"\ndate: 2024-01-01T10:00:00+02:00\nupdated: 2024-02-01\ntags: [Rust, web dev]\ndraft: true\naliases: [/old/]\nimage: /assets/a.png\n---\n# Hi\n\nBody with `code`.\n",
+            "title: Flat\ndate: 2024-01-01\npublished: yes\n\nFirst para.\n\nSecond.\n",
+            "+++\ntitle = \"Toml\"\ndate = 2024-03-01\nsummary = \"Given\"\n+++\nBody\n",
+        ];
+        for src in sources {
+            let post = compile(src, Some("Some File")).unwrap();
+            let again = compile(&to_source(&post), None).unwrap();
+            assert_eq!(again, post, "{}", to_source(&post));
+        }
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub enum StoreError {
     /// A conditional write lost: the item exists, or changed since it was read.
     #[error("{0}")]
     Conflict(String),
+    /// An update or delete named a version that is no longer current.
+    #[error("{0}")]
+    Stale(String),
     /// The item would exceed what the store can hold.
     #[error("{what} is {size} bytes; the store's limit is {limit} bytes")]
     TooLarge {
@@ -135,6 +138,21 @@ pub enum AppError {
     /// The request itself is malformed (bad cursor, bad encoding).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// No valid publish token.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// The author's input is invalid (front matter, slug, asset name).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A conditional request came without its condition (`If-Match`).
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
+    /// The request body is over a limit.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// The request body has a type this route does not take.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

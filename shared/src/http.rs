@@ -156,9 +156,20 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
     res
 }
 
-/// The only mapping from error to status. 4xx bodies say what to fix; 5xx bodies
-/// are generic and the cause goes to the log.
-pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
+/// An error as the client sees it: status, a short heading, and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The status code.
+    pub status: StatusCode,
+    /// A short title.
+    pub heading: &'static str,
+    /// What went wrong and what to do, safe to show (never a secret or a cause).
+    pub message: String,
+}
+
+/// The only mapping from error to status. 4xx messages say what to fix; 5xx
+/// messages are generic and the cause goes to the log.
+pub fn problem(path: &str, err: &AppError) -> Problem {
     let (status, heading, message) = match err {
         AppError::NotFound { .. } => (
             StatusCode::NOT_FOUND,
@@ -171,13 +182,33 @@ pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
             format!("{path} does not accept {method} requests; it accepts {allow}."),
         ),
         AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why.clone()),
-        AppError::Store(StoreError::Unavailable { .. }) => (
+        AppError::Input(e) => (StatusCode::BAD_REQUEST, "Invalid post", e.to_string()),
+        AppError::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Send the publish token as \"Authorization: Bearer <token>\".".to_owned(),
+        ),
+        AppError::PreconditionRequired(why) => (
+            StatusCode::PRECONDITION_REQUIRED,
+            "Precondition required",
+            why.clone(),
+        ),
+        AppError::TooLarge(why) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", why.clone()),
+        AppError::UnsupportedMediaType(why) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            why.clone(),
+        ),
+        AppError::Store(StoreError::Unavailable { context, .. }) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable",
-            "The blog cannot reach its storage right now. Please try again in a minute.".to_owned(),
+            format!("The blog cannot reach its storage right now ({context}); nothing was changed. Please try again in a minute."),
         ),
         AppError::Store(StoreError::Conflict(why)) => {
             (StatusCode::CONFLICT, "Conflict", why.clone())
+        }
+        AppError::Store(StoreError::Stale(why)) => {
+            (StatusCode::PRECONDITION_FAILED, "Precondition failed", why.clone())
         }
         AppError::Store(e @ StoreError::TooLarge { .. }) => {
             (StatusCode::PAYLOAD_TOO_LARGE, "Too large", e.to_string())
@@ -192,6 +223,20 @@ pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
     if status.is_server_error() {
         tracing::error!(error = %err, source = ?std::error::Error::source(err), %path, "request failed");
     }
+    Problem {
+        status,
+        heading,
+        message,
+    }
+}
+
+/// An error as an HTML page.
+pub fn error_reply(templates: &Templates, path: &str, err: &AppError) -> Reply {
+    let Problem {
+        status,
+        heading,
+        message,
+    } = problem(path, err);
     let meta = PageMeta {
         title: heading.to_owned(),
         description: message.clone(),

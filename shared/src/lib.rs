@@ -8,10 +8,14 @@
 //! - [`app`]: the `App` every handler borrows, built once per process.
 
 pub mod app;
+#[cfg(feature = "publish")]
+pub mod auth;
 #[cfg(feature = "authoring")]
 pub mod authoring;
-#[cfg(any(feature = "dynamo", feature = "s3"))]
+#[cfg(any(feature = "dynamo", feature = "s3", feature = "cloudfront", feature = "secrets"))]
 pub mod aws;
+#[cfg(feature = "publish")]
+pub mod cdn;
 pub mod config;
 pub mod error;
 #[cfg(feature = "authoring")]
@@ -24,6 +28,8 @@ pub mod lambda;
 #[cfg(feature = "authoring")]
 pub mod markdown;
 pub mod post;
+#[cfg(feature = "publish")]
+pub mod publish;
 pub mod render;
 pub mod routes;
 pub mod store;

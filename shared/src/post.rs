@@ -255,6 +255,17 @@ impl Post {
         SortKey::new(self.date, &self.slug)
     }
 
+    /// Whether two posts say the same thing, ignoring their neighbour links (which
+    /// move when other posts are written).
+    pub fn same_content(&self, other: &Post) -> bool {
+        let unlink = |p: &Post| Post {
+            previous: None,
+            next: None,
+            ..p.clone()
+        };
+        unlink(self) == unlink(other)
+    }
+
     /// The listing view of this post.
     pub fn summary(&self) -> PostSummary {
         PostSummary {

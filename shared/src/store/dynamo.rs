@@ -2,10 +2,11 @@
 //!
 //! | item | pk | sk | carries |
 //! |---|---|---|---|
-//! | post | `POST#<slug>` | `POST` | every field, the rendered HTML, `version`; published posts also `gsi1pk`=`PUBLISHED`, `gsi1sk`=`<sort key>` |
+//! | post | `POST#<slug>` | `POST` | every field, the rendered HTML, `version`; `gsi1pk`=`PUBLISHED` (or `DRAFT`), `gsi1sk`=`<sort key>` |
 //! | feed entry | `FEED` | `<sort key>` | listing fields + HTML, published posts only |
 //! | tag entry | `TAG#<tag>` | `<sort key>` | listing fields + HTML, published posts only |
 //! | alias | `ALIAS#<path>` | `ALIAS` | the slug it redirects to |
+//! | site | `SITE` | `SITE` | `revision`, bumped by every publish (see `write`) |
 //!
 //! The sparse index `byDate` (gsi1pk, gsi1sk) projects only listing fields. A page
 //! view is one request: GetItem for a post, one Query for a listing, a tag page or a
@@ -21,6 +22,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Cursor, ListQuery, Listing, Posts, TagCount};
+
+mod write;
 use crate::error::StoreError;
 use crate::post::{FeedEntry, Neighbour, Post, PostSummary, Slug, SortKey, Tag, TocEntry};
 
@@ -121,16 +124,19 @@ fn alias_pk(path: &str) -> String {
 
 const FEED_PK: &str = "FEED";
 const PUBLISHED: &str = "PUBLISHED";
+const DRAFTS: &str = "DRAFT";
 
 impl PostItem {
     fn new(post: &Post, version: u64) -> Self {
-        let listed = !post.draft;
         let p = post.clone();
+        // Drafts sit in their own partition of the index: only the author's index
+        // of every post reads it.
+        let partition = if post.draft { DRAFTS } else { PUBLISHED };
         Self {
             pk: post_pk(&p.slug),
             sk: "POST".into(),
-            gsi1pk: listed.then(|| PUBLISHED.to_owned()),
-            gsi1sk: listed.then(|| post.sort_key().as_str().to_owned()),
+            gsi1pk: Some(partition.to_owned()),
+            gsi1sk: Some(post.sort_key().as_str().to_owned()),
             version,
             slug: p.slug,
             title: p.title,

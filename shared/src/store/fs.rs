@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use notify::Watcher as _;
 
 use super::{Asset, Assets, Cursor, ListQuery, Listing, Posts, TagCount};
+
+mod write;
 use crate::authoring;
 use crate::error::{InputError, StoreError};
 use crate::post::{link_neighbours, post_path, FeedEntry, Post, PostSummary, Slug, SortKey, Tag};
@@ -24,6 +26,8 @@ pub struct FsStore {
     dirty: Arc<AtomicBool>,
     watching: bool,
     parsed: Mutex<HashMap<PathBuf, Parsed>>,
+    /// Serialises this process's writers; a lock file does it across processes.
+    write_lock: Mutex<()>,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -39,6 +43,8 @@ impl std::fmt::Debug for FsStore {
 struct Parsed {
     modified: Option<SystemTime>,
     len: u64,
+    /// Hash of the file's bytes: the post's version.
+    version: u64,
     post: Result<Post, InputError>,
 }
 
@@ -49,6 +55,8 @@ struct Snapshot {
     /// Non-draft posts, newest first, with their sort keys.
     ordered: Vec<(SortKey, Arc<Post>)>,
     aliases: HashMap<String, Slug>,
+    /// Each post's file and version.
+    files: HashMap<Slug, (PathBuf, u64)>,
     errors: Vec<InputError>,
 }
 
@@ -73,9 +81,10 @@ impl FsStore {
             dirty,
             watching: watcher.is_ok(),
             parsed: Mutex::new(HashMap::new()),
+            write_lock: Mutex::new(()),
             _watcher: watcher.ok(),
         };
-        store.current()?;
+        store.latest()?;
         Ok(store)
     }
 
@@ -86,10 +95,10 @@ impl FsStore {
 
     /// Files that could not be loaded, with why. They are left out of the site.
     pub fn errors(&self) -> Result<Vec<InputError>, StoreError> {
-        Ok(self.current()?.errors.clone())
+        Ok(self.latest()?.errors.clone())
     }
 
-    fn current(&self) -> Result<Arc<Snapshot>, StoreError> {
+    fn latest(&self) -> Result<Arc<Snapshot>, StoreError> {
         if self.dirty.swap(false, Ordering::AcqRel) || !self.watching {
             let fresh = Arc::new(self.rebuild()?);
             *self
@@ -137,6 +146,8 @@ impl FsStore {
                             post.slug.clone(),
                             path.strip_prefix(&self.root).unwrap_or(path).to_owned(),
                         );
+                        snap.files
+                            .insert(post.slug.clone(), (path.clone(), entry.version));
                         snap.by_slug
                             .insert(post.slug.clone(), Arc::new(post.clone()));
                     }
@@ -191,9 +202,13 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
         return p;
     }
     let stem = path.file_stem().and_then(|s| s.to_str());
+    let mut version = 0;
     let post = match std::fs::read(path) {
         Err(e) => Err(InputError::document(None, format!("cannot be read: {e}"))),
-        Ok(bytes) => match String::from_utf8(bytes) {
+        Ok(bytes) => match String::from_utf8({
+            version = file_version(&bytes);
+            bytes
+        }) {
             Err(e) => Err(InputError::document(
                 None,
                 format!(
@@ -207,8 +222,16 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
     Parsed {
         modified,
         len,
+        version,
         post,
     }
+}
+
+/// A file's version: a hash of its bytes, so an edit made in an editor changes it
+/// just as a publish does.
+fn file_version(bytes: &[u8]) -> u64 {
+    // Never 0: that reads as "no version" in logs and tests.
+    xxhash_rust::xxh3::xxh3_64(bytes).max(1)
 }
 
 /// Links neighbours, sorts non-draft posts and records aliases.
@@ -261,11 +284,11 @@ fn page(items: Vec<&(SortKey, Arc<Post>)>, limit: usize) -> (Vec<PostSummary>, b
 
 impl Posts for FsStore {
     async fn get(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
-        Ok(self.current()?.by_slug.get(slug).map(|p| (**p).clone()))
+        Ok(self.latest()?.by_slug.get(slug).map(|p| (**p).clone()))
     }
 
     async fn list(&self, q: &ListQuery) -> Result<Listing, StoreError> {
-        let snap = self.current()?;
+        let snap = self.latest()?;
         let items = snap.public(q.tag.as_ref(), q.now);
         let (posts, more) = match &q.cursor {
             Cursor::First => page(items.take(q.limit + 1).collect(), q.limit),
@@ -295,7 +318,7 @@ impl Posts for FsStore {
         limit: usize,
         now: DateTime<Utc>,
     ) -> Result<Vec<FeedEntry>, StoreError> {
-        let snap = self.current()?;
+        let snap = self.latest()?;
         Ok(snap
             .public(tag, now)
             .take(limit)
@@ -305,21 +328,21 @@ impl Posts for FsStore {
 
     async fn all_public(&self, now: DateTime<Utc>) -> Result<Vec<PostSummary>, StoreError> {
         Ok(self
-            .current()?
+            .latest()?
             .public(None, now)
             .map(|(_, p)| p.summary())
             .collect())
     }
 
     async fn tags(&self, now: DateTime<Utc>) -> Result<Vec<TagCount>, StoreError> {
-        let snap = self.current()?;
+        let snap = self.latest()?;
         Ok(super::count_tags(
             snap.public(None, now).map(|(_, p)| p.tags.as_slice()),
         ))
     }
 
     async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {
-        Ok(self.current()?.aliases.get(path).cloned())
+        Ok(self.latest()?.aliases.get(path).cloned())
     }
 }
 

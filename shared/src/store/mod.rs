@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::post::{FeedEntry, Post, PostSummary, Slug, SortKey, Tag};
+use crate::post::{FeedEntry, Neighbour, Post, PostSummary, Slug, SortKey, Tag};
 
 #[cfg(feature = "dynamo")]
 pub mod dynamo;
@@ -109,6 +109,113 @@ pub trait Posts: Send + Sync {
     fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send;
 }
 
+/// A post with the version a conditional write must name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    /// The post as stored.
+    pub post: Post,
+    /// Changes on every write of the post (not when only its neighbour links move).
+    pub version: u64,
+}
+
+/// What a write expects to find at the slug it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// No post: a create.
+    Absent,
+    /// The post at this version: an update.
+    Version(u64),
+}
+
+/// One line of the author's index of every post, drafts included.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IndexEntry {
+    /// URL name.
+    pub slug: Slug,
+    /// Title.
+    pub title: String,
+    /// Publication date.
+    pub date: chrono::DateTime<chrono::FixedOffset>,
+    /// Whether it is a draft.
+    pub draft: bool,
+}
+
+/// What a write did, for the invalidation that follows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The post before the write (`None` for a create).
+    pub before: Option<Post>,
+    /// The post after it (`None` for a delete).
+    pub after: Option<Versioned>,
+    /// Other posts whose previous/next links the write changed.
+    pub relinked: Vec<Neighbour>,
+}
+
+/// Write access to posts. Every write is all or nothing and conditional: on the
+/// slug being free for a create, on the version for an update or delete.
+pub trait PostWriter: Send + Sync {
+    /// The post at `slug` with its version, read consistently (not from a cache).
+    fn current(
+        &self,
+        slug: &Slug,
+    ) -> impl Future<Output = Result<Option<Versioned>, StoreError>> + Send;
+
+    /// Every post, drafts and scheduled posts included, newest first.
+    fn index(&self) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
+
+    /// Stores `post` in place of the post at `slug` as `expected` says; a different
+    /// `post.slug` renames it (the caller adds the old path to `post.aliases`).
+    /// `source` is the text the author sent, for stores that keep files.
+    fn save(
+        &self,
+        slug: &Slug,
+        post: Post,
+        source: &str,
+        expected: Expected,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
+
+    /// Deletes the post at `slug` if it is still at `version`.
+    fn delete(
+        &self,
+        slug: &Slug,
+        version: u64,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
+}
+
+/// A presigned upload for a file too large for the API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PresignedUpload {
+    /// Where to send it.
+    pub url: String,
+    /// The method to use (`PUT`).
+    pub method: &'static str,
+    /// Headers the request must carry exactly (they are signed).
+    pub headers: Vec<(String, String)>,
+    /// Seconds until the URL stops working.
+    pub expires_in: u64,
+}
+
+/// Write access to assets.
+pub trait AssetWriter: Send + Sync {
+    /// Stores an asset at `key` (content-addressed, so a rewrite stores the same bytes).
+    fn put(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A URL the author can upload `length` bytes to directly, with the content's
+    /// SHA-256 (base64) checked by the store; `None` when the store has no such thing.
+    fn presign(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        sha256_base64: &str,
+    ) -> impl Future<Output = Result<Option<PresignedUpload>, StoreError>> + Send;
+}
+
 /// A stored file (image, download), served under `/assets/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {
@@ -181,6 +288,54 @@ impl<T: Posts> Posts for std::sync::Arc<T> {
     }
     fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send {
         (**self).alias(path)
+    }
+}
+
+impl<T: PostWriter> PostWriter for std::sync::Arc<T> {
+    fn current(
+        &self,
+        slug: &Slug,
+    ) -> impl Future<Output = Result<Option<Versioned>, StoreError>> + Send {
+        (**self).current(slug)
+    }
+    fn index(&self) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send {
+        (**self).index()
+    }
+    fn save(
+        &self,
+        slug: &Slug,
+        post: Post,
+        source: &str,
+        expected: Expected,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send {
+        (**self).save(slug, post, source, expected)
+    }
+    fn delete(
+        &self,
+        slug: &Slug,
+        version: u64,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send {
+        (**self).delete(slug, version)
+    }
+}
+
+impl<T: AssetWriter> AssetWriter for std::sync::Arc<T> {
+    fn put(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).put(key, body, content_type)
+    }
+    fn presign(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        sha256_base64: &str,
+    ) -> impl Future<Output = Result<Option<PresignedUpload>, StoreError>> + Send {
+        (**self).presign(key, content_type, length, sha256_base64)
     }
 }
 

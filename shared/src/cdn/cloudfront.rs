@@ -1,0 +1,50 @@
+//! CloudFront `CreateInvalidation` on the site's own distribution.
+
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+use aws_sdk_cloudfront::Client;
+
+use super::{Cdn, CdnError};
+
+/// One distribution.
+#[derive(Debug, Clone)]
+pub struct CloudFront {
+    client: Client,
+    distribution: String,
+}
+
+impl CloudFront {
+    /// Invalidations go to `distribution` only (the function's IAM policy allows no other).
+    pub fn new(client: Client, distribution: impl Into<String>) -> Self {
+        Self {
+            client,
+            distribution: distribution.into(),
+        }
+    }
+}
+
+impl Cdn for CloudFront {
+    async fn invalidate(&self, paths: &[String], reference: &str) -> Result<String, CdnError> {
+        let items = Paths::builder()
+            .quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX))
+            .set_items(Some(paths.to_vec()))
+            .build()
+            .map_err(|e| CdnError(e.to_string()))?;
+        let batch = InvalidationBatch::builder()
+            .paths(items)
+            .caller_reference(reference)
+            .build()
+            .map_err(|e| CdnError(e.to_string()))?;
+        let out = self
+            .client
+            .create_invalidation()
+            .distribution_id(&self.distribution)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(|e| CdnError(aws_sdk_cloudfront::error::DisplayErrorContext(e).to_string()))?;
+        Ok(out
+            .invalidation
+            .map(|i| i.id)
+            .unwrap_or_default())
+    }
+}

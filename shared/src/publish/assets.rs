@@ -1,0 +1,219 @@
+//! `/api/assets`: images into the asset store under content-addressed keys. The
+//! type comes from the bytes, never from the name; SVG is refused because it can
+//! carry script that would run on the site's own origin.
+
+use base64::Engine as _;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::Answer;
+use crate::app::App;
+use crate::error::{AppError, InputError};
+use crate::http::Request;
+use crate::store::AssetWriter;
+
+/// Largest upload through the API: API Gateway and Lambda cap request payloads at
+/// 6 MB and binary bodies arrive base64-encoded.
+pub const MAX_ASSET_BYTES: usize = 4 * 1024 * 1024;
+/// Largest presigned upload.
+pub const MAX_PRESIGNED_BYTES: u64 = 50 * 1024 * 1024;
+
+/// An image type the site serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageType {
+    /// Media type.
+    pub mime: &'static str,
+    /// File extension.
+    pub ext: &'static str,
+}
+
+const PNG: ImageType = ImageType { mime: "image/png", ext: "png" };
+const JPEG: ImageType = ImageType { mime: "image/jpeg", ext: "jpg" };
+const GIF: ImageType = ImageType { mime: "image/gif", ext: "gif" };
+const WEBP: ImageType = ImageType { mime: "image/webp", ext: "webp" };
+const AVIF: ImageType = ImageType { mime: "image/avif", ext: "avif" };
+
+const ACCEPTED: &str = "PNG, JPEG, GIF, WebP or AVIF";
+
+/// The image type of `bytes`, by their signature.
+pub fn sniff(bytes: &[u8]) -> Result<ImageType, AppError> {
+    let found = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(PNG)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(JPEG)
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some(GIF)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(WEBP)
+    } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" && matches!(&bytes[8..12], b"avif" | b"avis") {
+        Some(AVIF)
+    } else {
+        None
+    };
+    found.ok_or_else(|| {
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+        if head.contains("<svg") {
+            AppError::UnsupportedMediaType(
+                "SVG is refused: it can carry script that would run on the site. Convert it to PNG or WebP".into(),
+            )
+        } else {
+            AppError::UnsupportedMediaType(format!(
+                "the file is not a {ACCEPTED} image (its content decides, not its name)"
+            ))
+        }
+    })
+}
+
+/// The image type a file name promises (presigned uploads, where the bytes are not
+/// seen): checked again by S3, which stores the signed `Content-Type`.
+fn type_by_name(name: &str) -> Result<ImageType, AppError> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("png") => Ok(PNG),
+        Some("jpg" | "jpeg") => Ok(JPEG),
+        Some("gif") => Ok(GIF),
+        Some("webp") => Ok(WEBP),
+        Some("avif") => Ok(AVIF),
+        Some("svg") => Err(AppError::UnsupportedMediaType(
+            "SVG is refused: it can carry script that would run on the site. Convert it to PNG or WebP".into(),
+        )),
+        _ => Err(AppError::UnsupportedMediaType(format!(
+            "name the file .png, .jpg, .gif, .webp or .avif: only {ACCEPTED} images are taken"
+        ))),
+    }
+}
+
+/// Checks an uploaded file's name and makes the readable part of its key.
+pub fn name_stem(name: &str) -> Result<String, AppError> {
+    let bad = |why: &str| -> AppError { InputError::field("name", None, why.to_owned()).into() };
+    if name.is_empty() {
+        return Err(bad("is missing: add ?name=photo.png"));
+    }
+    if name.contains(['/', '\\']) || name.contains("..") {
+        return Err(bad("must be a file name, without folders, slashes or \"..\""));
+    }
+    if name.starts_with('.') || name.chars().any(char::is_control) || name.len() > 200 {
+        return Err(bad("must not start with '.', contain control characters, or pass 200 bytes"));
+    }
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let clean = slug::slugify(stem);
+    Ok(if clean.is_empty() { "file".to_owned() } else { clean.chars().take(60).collect() })
+}
+
+fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
+    let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stem}-{hex}.{ext}")
+}
+
+fn query_name(req: &Request) -> String {
+    let query = req.uri().query().unwrap_or("");
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "name")
+        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> serde_json::Value {
+    let path = format!("/assets/{key}");
+    json!({
+        "key": key,
+        "path": path,
+        "url": format!("{}{path}", app.config.base_url),
+        "markdown": format!("![{stem}]({path})"),
+    })
+}
+
+/// `POST /api/assets?name=photo.png` with the image as the body.
+pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError> {
+    let stem = name_stem(&query_name(req))?;
+    let body = req.body();
+    if body.is_empty() {
+        return Err(AppError::BadRequest("the body is empty: send the image's bytes".into()));
+    }
+    if body.len() > MAX_ASSET_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "the file is {} bytes; the API takes up to {MAX_ASSET_BYTES} bytes: use POST /api/assets/uploads for a presigned upload",
+            body.len()
+        )));
+    }
+    let kind = sniff(body)?;
+    let key = key(&stem, &Sha256::digest(body), kind.ext);
+    app.assets.put(&key, body.clone(), kind.mime).await?;
+    let mut answer = Answer::ok(stored(app, &key, &stem));
+    answer.status = StatusCode::CREATED;
+    Ok(answer)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadRequest {
+    name: String,
+    size: u64,
+    /// Hex SHA-256 of the file.
+    sha256: String,
+}
+
+/// `POST /api/assets/uploads` with `{"name", "size", "sha256"}`: a URL to PUT the
+/// file to, signed for exactly that type, length and checksum.
+pub async fn presign<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError> {
+    let up: UploadRequest = serde_json::from_slice(req.body()).map_err(|e| {
+        AppError::BadRequest(format!(
+            "the body is not the JSON this route takes ({e}); send {{\"name\": \"video.webp\", \"size\": 12345678, \"sha256\": \"<hex>\"}}"
+        ))
+    })?;
+    let stem = name_stem(&up.name)?;
+    let kind = type_by_name(&up.name)?;
+    if up.size == 0 || up.size > MAX_PRESIGNED_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "size must be between 1 and {MAX_PRESIGNED_BYTES} bytes, got {}",
+            up.size
+        )));
+    }
+    let digest: Vec<u8> = (0..up.sha256.len())
+        .step_by(2)
+        .filter_map(|i| up.sha256.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    if up.sha256.len() != 64 || digest.len() != 32 {
+        return Err(InputError::field("sha256", None, "must be the file's SHA-256 as 64 hex digits").into());
+    }
+    let key = key(&stem, &digest, kind.ext);
+    let checksum = base64::engine::general_purpose::STANDARD.encode(&digest);
+    let Some(upload) = app.assets.presign(&key, kind.mime, up.size, &checksum).await? else {
+        return Err(AppError::BadRequest(format!(
+            "this server has no presigned uploads: send files up to {MAX_ASSET_BYTES} bytes to POST /api/assets, or copy larger ones into the content folder's assets/"
+        )));
+    };
+    let mut body = stored(app, &key, &stem);
+    body["upload"] = json!(upload);
+    Ok(Answer::ok(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_come_from_the_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest").unwrap(), PNG);
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(), JPEG);
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").unwrap(), WEBP);
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif").unwrap(), AVIF);
+        for bad in [&b"<svg onload=alert(1)>"[..], b"<?xml version=\"1.0\"?><SVG>", b"<html>", b"PNG"] {
+            assert!(matches!(sniff(bad), Err(AppError::UnsupportedMediaType(_))), "{bad:?}");
+        }
+        assert!(format!("{:?}", sniff(b"<svg/>")).contains("SVG is refused"));
+    }
+
+    #[test]
+    fn names_are_file_names() {
+        assert_eq!(name_stem("My Photo.PNG").unwrap(), "my-photo");
+        for bad in ["", "../x.png", "a/b.png", "a\\b.png", ".env", "a..png"] {
+            assert!(matches!(name_stem(bad), Err(AppError::Input(_))), "{bad}");
+        }
+        assert_eq!(key("a", &[0xab; 32], "png"), "a-abababababababab.png");
+    }
+}

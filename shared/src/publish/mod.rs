@@ -1,0 +1,231 @@
+//! The publish API under `/api/`: JSON in and out, `Authorization: Bearer <token>`
+//! on every request. Served by the `publish` function and by `blog serve` alike.
+//!
+//! | route | methods |
+//! |---|---|
+//! | `/api/posts` | `GET` (every post, drafts included), `POST` (create) |
+//! | `/api/posts/{slug}` | `GET` (source, version, ETag), `PUT` and `DELETE` (with `If-Match`) |
+//! | `/api/assets?name=` | `POST` (an image, up to [`assets::MAX_ASSET_BYTES`]) |
+//! | `/api/assets/uploads` | `POST` (a presigned upload for larger files) |
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::app::App;
+use crate::auth::Token;
+use crate::cdn::Cdn;
+use crate::error::AppError;
+use crate::http::{problem, Request, Response};
+use crate::store::{AssetWriter, PostWriter, Posts};
+
+pub mod assets;
+pub mod paths;
+pub mod posts;
+
+/// What the API adds to the app: the token it checks and the CDN it clears.
+#[derive(Debug)]
+pub struct Publisher<C> {
+    /// The publish token.
+    pub token: Token,
+    /// Where invalidations go.
+    pub cdn: C,
+}
+
+/// The API's routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiRoute<'a> {
+    /// `/api/posts`.
+    Posts,
+    /// `/api/posts/{slug}` (not yet validated).
+    Post(&'a str),
+    /// `/api/assets`.
+    Assets,
+    /// `/api/assets/uploads`.
+    Uploads,
+}
+
+/// Matches a path under `/api/`.
+pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
+    let rest = path.strip_prefix("/api/")?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    Some(match rest.split('/').collect::<Vec<_>>().as_slice() {
+        ["posts"] => ApiRoute::Posts,
+        ["posts", slug] if !slug.is_empty() => ApiRoute::Post(slug),
+        ["assets"] => ApiRoute::Assets,
+        ["assets", "uploads"] => ApiRoute::Uploads,
+        _ => return None,
+    })
+}
+
+/// Whether a path belongs to the API.
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// A successful API answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: StatusCode,
+    /// JSON body.
+    pub body: Value,
+    /// `ETag`, when the answer is one post version.
+    pub etag: Option<String>,
+    /// `Location`, for a create.
+    pub location: Option<String>,
+}
+
+impl Answer {
+    fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+            etag: None,
+            location: None,
+        }
+    }
+}
+
+/// Answers one API request.
+pub async fn handle<P, A, C>(app: &App<P, A>, publisher: &Publisher<C>, req: Request) -> Response
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let path = req.uri().path().to_owned();
+    let authorized = publisher.token.accepts(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    );
+    let result = if !authorized {
+        // Log the refusal, never the header.
+        tracing::warn!(method = %req.method(), %path, "publish API: missing or wrong token");
+        Err(AppError::Unauthorized)
+    } else {
+        dispatch(app, publisher, &req).await
+    };
+    match result {
+        Ok(answer) => respond(answer),
+        Err(err) => error_response(&path, &err),
+    }
+}
+
+async fn dispatch<P, A, C>(
+    app: &App<P, A>,
+    publisher: &Publisher<C>,
+    req: &Request,
+) -> Result<Answer, AppError>
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let path = req.uri().path();
+    let Some(route) = api_route(path) else {
+        return Err(AppError::NotFound {
+            path: path.to_owned(),
+        });
+    };
+    let method = req.method();
+    match (route, method) {
+        (ApiRoute::Posts, &Method::GET) => posts::index(app).await,
+        (ApiRoute::Posts, &Method::POST) => posts::create(app, publisher, req).await,
+        (ApiRoute::Post(slug), &Method::GET) => posts::get(app, slug).await,
+        (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, publisher, slug, req).await,
+        (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, publisher, slug, req).await,
+        (ApiRoute::Assets, &Method::POST) => assets::upload(app, req).await,
+        (ApiRoute::Uploads, &Method::POST) => assets::presign(app, req).await,
+        (r, m) => Err(AppError::MethodNotAllowed {
+            method: m.to_string(),
+            allow: match r {
+                ApiRoute::Posts => "GET, POST",
+                ApiRoute::Post(_) => "GET, PUT, DELETE",
+                ApiRoute::Assets | ApiRoute::Uploads => "POST",
+            },
+        }),
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut res = http::Response::new(Bytes::from(format!("{body:#}\n")));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    res
+}
+
+fn respond(answer: Answer) -> Response {
+    let mut res = json_response(answer.status, &answer.body);
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::ETAG, answer.etag),
+        (header::LOCATION, answer.location),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert(name, v);
+        }
+    }
+    res
+}
+
+/// An error as JSON: the status and message from the one mapping in `http`, plus
+/// the field and line when the author's input is at fault.
+pub fn error_response(path: &str, err: &AppError) -> Response {
+    let p = problem(path, err);
+    let mut body = json!({ "error": p.heading, "message": p.message, "status": p.status.as_u16() });
+    if let AppError::Input(e) = err {
+        body["field"] = json!(e.field);
+        body["line"] = json!(e.line);
+    }
+    if let AppError::NotFound { .. } = err {
+        body["message"] = json!(format!("There is no API resource at {path}."));
+    }
+    let mut res = json_response(p.status, &body);
+    let h = res.headers_mut();
+    match err {
+        AppError::Unauthorized => {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"blog publish API\""),
+            );
+        }
+        AppError::MethodNotAllowed { allow, .. } => {
+            h.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        _ => {}
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_routes() {
+        assert_eq!(api_route("/api/posts"), Some(ApiRoute::Posts));
+        assert_eq!(api_route("/api/posts/"), Some(ApiRoute::Posts));
+        assert_eq!(api_route("/api/posts/a-b"), Some(ApiRoute::Post("a-b")));
+        assert_eq!(api_route("/api/assets"), Some(ApiRoute::Assets));
+        assert_eq!(api_route("/api/assets/uploads"), Some(ApiRoute::Uploads));
+        for none in ["/api/", "/api/nope", "/api/posts/a/b", "/posts/a/", "/api/posts//"] {
+            assert_eq!(api_route(none), None, "{none}");
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `/api/posts`: list, read, create, update, delete. Every write is conditional
+//! (absent for a create, `If-Match` for an update or delete), renders the Markdown
+//! once, and is followed by one invalidation of exactly the paths it changed.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::Utc;
+use http::header;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{paths, Answer, Publisher};
+use crate::app::App;
+use crate::authoring::{self, MAX_SOURCE_BYTES};
+use crate::cdn::{self, Cdn};
+use crate::error::{AppError, InputError};
+use crate::http::Request;
+use crate::post::{post_path, Post, Slug};
+use crate::store::{Expected, PostWriter, Posts, Versioned, Written};
+
+/// A JSON body: the source, and the file name it came from (which gives the slug
+/// when the front matter has none).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonPost {
+    source: String,
+    #[serde(default)]
+    file_name: Option<String>,
+}
+
+/// What the author sent.
+struct Submission {
+    source: String,
+    file_stem: Option<String>,
+}
+
+/// JSON escaping can double a source's size; anything beyond this cannot hold a
+/// source under the limit.
+const MAX_JSON_BYTES: usize = 2 * MAX_SOURCE_BYTES + 4096;
+
+fn too_large(size: usize) -> AppError {
+    AppError::TooLarge(format!(
+        "the post is {size} bytes; the limit is {MAX_SOURCE_BYTES} bytes (move large images to /api/assets)"
+    ))
+}
+
+fn utf8(body: &[u8]) -> Result<&str, AppError> {
+    std::str::from_utf8(body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "the body is not valid UTF-8 (first bad byte at offset {}): save the file as UTF-8",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// Reads a Markdown or JSON body, checking type, size and encoding before parsing.
+fn submission(req: &Request) -> Result<Submission, AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = content_type.split(';').map(str::trim);
+    let media = parts.next().unwrap_or("").to_ascii_lowercase();
+    let charset_ok = parts.all(|p| {
+        p.split_once('=')
+            .is_none_or(|(k, v)| !k.trim().eq_ignore_ascii_case("charset") || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8"))
+    });
+    let body = req.body();
+    match media.as_str() {
+        "text/markdown" | "text/x-markdown" | "text/plain" if charset_ok => {
+            if body.len() > MAX_SOURCE_BYTES {
+                return Err(too_large(body.len()));
+            }
+            Ok(Submission {
+                source: utf8(body)?.to_owned(),
+                file_stem: None,
+            })
+        }
+        "application/json" if charset_ok => {
+            if body.len() > MAX_JSON_BYTES {
+                return Err(too_large(body.len()));
+            }
+            let post: JsonPost = serde_json::from_str(utf8(body)?).map_err(|e| {
+                AppError::BadRequest(format!(
+                    "the body is not the JSON this route takes ({e}); send {{\"source\": \"<markdown with front matter>\", \"file_name\": \"optional.md\"}}"
+                ))
+            })?;
+            if post.source.len() > MAX_SOURCE_BYTES {
+                return Err(too_large(post.source.len()));
+            }
+            let file_stem = post.file_name.as_deref().map(file_stem).transpose()?;
+            Ok(Submission {
+                source: post.source,
+                file_stem,
+            })
+        }
+        _ => Err(AppError::UnsupportedMediaType(format!(
+            "send the post as text/markdown (UTF-8) or application/json, not \"{content_type}\""
+        ))),
+    }
+}
+
+/// The stem of a file name the author sent: a name, never a path.
+fn file_stem(name: &str) -> Result<String, AppError> {
+    if name.contains(['/', '\\']) || name.contains("..") || name.chars().any(char::is_control) {
+        return Err(InputError::field(
+            "file_name",
+            None,
+            "must be a plain file name such as my-post.md, without folders or \"..\"",
+        )
+        .into());
+    }
+    let stem = name
+        .strip_suffix(".md")
+        .or_else(|| name.strip_suffix(".markdown"))
+        .unwrap_or(name);
+    Ok(stem.to_owned())
+}
+
+fn url_slug(raw: &str) -> Result<Slug, AppError> {
+    Ok(Slug::parse(raw)?)
+}
+
+/// The version named by `If-Match`: required, one strong tag this API issued.
+fn if_match(req: &Request) -> Result<u64, AppError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Err(AppError::PreconditionRequired(
+            "send If-Match with the post's ETag (from GET /api/posts/{slug}) so an edit cannot overwrite a newer one".into(),
+        ));
+    };
+    value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .and_then(|v| v.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .ok_or_else(|| {
+            AppError::PreconditionRequired(
+                "If-Match must be the post's ETag as GET returned it, such as \"3\" (with the quotes); * is not enough".into(),
+            )
+        })
+}
+
+fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+fn compile(sub: &Submission, stem: Option<&str>) -> Result<Post, AppError> {
+    Ok(authoring::compile(&sub.source, stem)?)
+}
+
+fn absolute<P, A>(app: &App<P, A>, path: &str) -> String {
+    format!("{}{path}", app.config.base_url)
+}
+
+/// `GET /api/posts`.
+pub async fn index<P: PostWriter, A>(app: &App<P, A>) -> Result<Answer, AppError> {
+    let posts = app.posts.index().await?;
+    let list: Vec<_> = posts
+        .iter()
+        .map(|p| {
+            json!({
+                "slug": p.slug,
+                "title": p.title,
+                "date": p.date.to_rfc3339(),
+                "draft": p.draft,
+                "path": post_path(&p.slug),
+            })
+        })
+        .collect();
+    Ok(Answer::ok(json!({ "posts": list })))
+}
+
+/// `GET /api/posts/{slug}`.
+pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer, AppError> {
+    let slug = url_slug(raw)?;
+    let Some(Versioned { post, version }) = app.posts.current(&slug).await? else {
+        return Err(AppError::NotFound {
+            path: post_path(&slug),
+        });
+    };
+    let mut answer = Answer::ok(json!({
+        "slug": post.slug,
+        "version": version.to_string(),
+        "title": post.title,
+        "date": post.date.to_rfc3339(),
+        "draft": post.draft,
+        "tags": post.tags,
+        "path": post.path(),
+        "url": absolute(app, &post.path()),
+        "source": authoring::to_source(&post),
+    }));
+    answer.etag = Some(etag(version));
+    Ok(answer)
+}
+
+/// `POST /api/posts`.
+pub async fn create<P, A, C>(
+    app: &App<P, A>,
+    publisher: &Publisher<C>,
+    req: &Request,
+) -> Result<Answer, AppError>
+where
+    P: Posts + PostWriter,
+    C: Cdn,
+{
+    let sub = submission(req)?;
+    let post = compile(&sub, sub.file_stem.as_deref())?;
+    let slug = post.slug.clone();
+    let written = app
+        .posts
+        .save(&slug, post, &sub.source, Expected::Absent)
+        .await?;
+    let mut answer = written_answer(app, publisher, "created", written).await;
+    answer.status = StatusCode::CREATED;
+    answer.location = Some(format!("/api/posts/{slug}"));
+    Ok(answer)
+}
+
+/// `PUT /api/posts/{slug}`: replaces the post; a different slug in the front
+/// matter renames it and keeps the old URL as an alias.
+pub async fn update<P, A, C>(
+    app: &App<P, A>,
+    publisher: &Publisher<C>,
+    raw: &str,
+    req: &Request,
+) -> Result<Answer, AppError>
+where
+    P: Posts + PostWriter,
+    C: Cdn,
+{
+    let slug = url_slug(raw)?;
+    let version = if_match(req)?;
+    let sub = submission(req)?;
+    let mut post = compile(&sub, Some(slug.as_str()))?;
+    let Some(current) = app.posts.current(&slug).await? else {
+        return Err(AppError::NotFound {
+            path: post_path(&slug),
+        });
+    };
+    // Old URLs stay forever: a source without the aliases the post collected (from
+    // an earlier rename) keeps them, and a rename adds the URL it leaves.
+    let mut keep: Vec<String> = current.post.aliases.clone();
+    if post.slug != slug {
+        keep.push(post_path(&slug));
+    }
+    for alias in keep {
+        if !post.aliases.contains(&alias) {
+            post.aliases.push(alias);
+        }
+    }
+    let own = post.path();
+    post.aliases.retain(|a| *a != own);
+    if current.version == version && current.post.same_content(&post) {
+        let mut answer = Answer::ok(json!({
+            "status": "unchanged",
+            "slug": slug,
+            "version": version.to_string(),
+            "path": post.path(),
+            "url": absolute(app, &post.path()),
+            "invalidation": cdn::invalidate(&publisher.cdn, Vec::new(), "").await,
+        }));
+        answer.etag = Some(etag(version));
+        return Ok(answer);
+    }
+    let written = app
+        .posts
+        .save(&slug, post, &sub.source, Expected::Version(version))
+        .await?;
+    Ok(written_answer(app, publisher, "updated", written).await)
+}
+
+/// `DELETE /api/posts/{slug}`.
+pub async fn delete<P, A, C>(
+    app: &App<P, A>,
+    publisher: &Publisher<C>,
+    raw: &str,
+    req: &Request,
+) -> Result<Answer, AppError>
+where
+    P: Posts + PostWriter,
+    C: Cdn,
+{
+    let slug = url_slug(raw)?;
+    let version = if_match(req)?;
+    if app.posts.current(&slug).await?.is_none() {
+        return Err(AppError::NotFound {
+            path: post_path(&slug),
+        });
+    }
+    let written = app.posts.delete(&slug, version).await?;
+    Ok(written_answer(app, publisher, "deleted", written).await)
+}
+
+/// After a write: invalidate, and tell the author what happened.
+async fn written_answer<P, A, C: Cdn>(
+    app: &App<P, A>,
+    publisher: &Publisher<C>,
+    status: &str,
+    written: Written,
+) -> Answer {
+    let now = Utc::now();
+    let changed = paths::changed(
+        written.before.as_ref(),
+        written.after.as_ref().map(|v| &v.post),
+        &written.relinked,
+        now,
+    );
+    let (slug, version) = match (&written.after, &written.before) {
+        (Some(v), _) => (v.post.slug.clone(), Some(v.version)),
+        (None, Some(p)) => (p.slug.clone(), None),
+        (None, None) => unreachable!("a write has a post before or after it"),
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let reference = format!("{slug}-{}-{nanos}", version.unwrap_or(0));
+    let invalidation = cdn::invalidate(&publisher.cdn, changed, &reference).await;
+    let mut body = json!({
+        "status": status,
+        "slug": slug,
+        "path": post_path(&slug),
+        "url": absolute(app, &post_path(&slug)),
+        "invalidation": invalidation,
+    });
+    if let Some(v) = &written.after {
+        body["version"] = json!(v.version.to_string());
+        body["draft"] = json!(v.post.draft);
+        body["date"] = json!(v.post.date.to_rfc3339());
+        body["public"] = json!(v.post.is_public(now));
+        if let Some(old) = written.before.as_ref().filter(|b| b.slug != v.post.slug) {
+            body["renamed_from"] = json!(old.slug);
+        }
+    }
+    tracing::info!(%slug, status, invalidation = invalidation_status(&body), "published");
+    let mut answer = Answer::ok(body);
+    answer.etag = version.map(etag);
+    answer
+}
+
+fn invalidation_status(body: &serde_json::Value) -> &str {
+    body["invalidation"]["status"].as_str().unwrap_or("")
+}

@@ -1,0 +1,284 @@
+//! Writes to the filesystem store. Each runs under a lock (a mutex in this process,
+//! an exclusive lock on `.blog.lock` across processes), checks its condition against
+//! a fresh scan of the folder, and replaces files by writing a temporary file and
+//! renaming it over the old one, so a reader or a crash never sees half a post.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+
+use super::{FsStore, Snapshot};
+use crate::authoring;
+use crate::error::StoreError;
+use crate::post::{Neighbour, Post, Slug};
+use crate::store::{
+    AssetWriter, Expected, IndexEntry, PostWriter, PresignedUpload, Versioned, Written,
+};
+
+/// The lock file in the content folder (hidden, so never read as a post).
+pub const LOCK_FILE: &str = ".blog.lock";
+
+/// Held for the length of one write.
+struct WriteGuard<'a> {
+    _local: MutexGuard<'a, ()>,
+    _file: File,
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+    let context = context.into();
+    move |e| StoreError::unavailable(context, e)
+}
+
+impl FsStore {
+    fn lock_for_write(&self) -> Result<WriteGuard<'_>, StoreError> {
+        let local = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let path = self.root.join(LOCK_FILE);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(format!("opening {}", path.display())))?;
+        file.lock()
+            .map_err(io(format!("locking {}", path.display())))?;
+        Ok(WriteGuard {
+            _local: local,
+            _file: file,
+        })
+    }
+
+    /// Rescans after a write and makes the result what readers see at once.
+    fn install(&self) -> Result<Arc<Snapshot>, StoreError> {
+        let fresh = Arc::new(self.rebuild()?);
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = fresh.clone();
+        Ok(fresh)
+    }
+
+    fn versioned(snap: &Snapshot, slug: &Slug) -> Option<Versioned> {
+        let post = snap.by_slug.get(slug)?;
+        let (_, version) = snap.files.get(slug)?;
+        Some(Versioned {
+            post: (**post).clone(),
+            version: *version,
+        })
+    }
+}
+
+/// Checks what a write expects against the folder as it is now.
+fn check_expected(
+    snap: &Snapshot,
+    slug: &Slug,
+    expected: Expected,
+) -> Result<Option<(PathBuf, u64)>, StoreError> {
+    let found = snap.files.get(slug).cloned();
+    match (expected, &found) {
+        (Expected::Absent, Some((path, _))) => Err(StoreError::Conflict(format!(
+            "a post with the slug \"{slug}\" already exists ({}): update it with PUT and If-Match, or choose another slug",
+            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        ))),
+        (Expected::Version(_), None) => Err(StoreError::Stale(format!(
+            "the post \"{slug}\" no longer exists"
+        ))),
+        (Expected::Version(want), Some((_, have))) if want != *have => {
+            Err(StoreError::Stale(format!(
+                "the post \"{slug}\" changed since version {want} (it is at {have}): fetch it again and reapply your edit"
+            )))
+        }
+        _ => Ok(found),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(StoreError::unavailable(
+            format!("writing {}", path.display()),
+            e,
+        ));
+    }
+    // Make the rename itself durable; not every platform can open a folder.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Posts (other than the ones written) whose previous/next links differ between scans.
+fn relinked(before: &Snapshot, after: &Snapshot, written: &[&Slug]) -> Vec<Neighbour> {
+    let mut out: Vec<Neighbour> = after
+        .by_slug
+        .values()
+        .filter(|p| !written.contains(&&p.slug))
+        .filter(|p| {
+            before
+                .by_slug
+                .get(&p.slug)
+                .is_none_or(|old| old.previous != p.previous || old.next != p.next)
+        })
+        .map(|p| Neighbour::of(p))
+        .collect();
+    out.sort_by(|a, b| a.slug.cmp(&b.slug));
+    out
+}
+
+impl PostWriter for FsStore {
+    async fn current(&self, slug: &Slug) -> Result<Option<Versioned>, StoreError> {
+        let _guard = self.lock_for_write()?;
+        let snap = self.install()?;
+        Ok(Self::versioned(&snap, slug))
+    }
+
+    async fn index(&self) -> Result<Vec<IndexEntry>, StoreError> {
+        let snap = self.latest()?;
+        let mut out: Vec<IndexEntry> = snap
+            .by_slug
+            .values()
+            .map(|p| IndexEntry {
+                slug: p.slug.clone(),
+                title: p.title.clone(),
+                date: p.date,
+                draft: p.draft,
+            })
+            .collect();
+        out.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+        Ok(out)
+    }
+
+    async fn save(
+        &self,
+        slug: &Slug,
+        post: Post,
+        source: &str,
+        expected: Expected,
+    ) -> Result<Written, StoreError> {
+        let _guard = self.lock_for_write()?;
+        let before = self.rebuild()?;
+        let found = check_expected(&before, slug, expected)?;
+        let renamed = post.slug != *slug;
+        let target = match (&found, renamed) {
+            (Some((path, _)), false) => path.clone(),
+            _ => self.root.join(format!("{}.md", post.slug)),
+        };
+        if renamed && before.files.contains_key(&post.slug) {
+            return Err(StoreError::Conflict(format!(
+                "cannot rename \"{slug}\" to \"{}\": a post with that slug exists",
+                post.slug
+            )));
+        }
+        if found.is_none() || renamed {
+            if let Some(shown) = target.file_name().filter(|_| target.exists()) {
+                return Err(StoreError::Conflict(format!(
+                    "{} already exists but is not a valid post: fix or remove it first",
+                    shown.to_string_lossy()
+                )));
+            }
+        }
+        for alias in &post.aliases {
+            if let Some(owner) = before.aliases.get(alias) {
+                if owner != slug && *owner != post.slug {
+                    return Err(StoreError::Conflict(format!(
+                        "the alias {alias} already belongs to the post \"{owner}\""
+                    )));
+                }
+            }
+        }
+        // Keep the author's text when it reads back as this post from this file name;
+        // otherwise (a rename, a slug the file name does not give) write it out whole.
+        let stem = target.file_stem().and_then(|s| s.to_str());
+        let keeps = authoring::compile(source, stem).is_ok_and(|p| p.same_content(&post));
+        let text = if keeps {
+            source.to_owned()
+        } else {
+            authoring::to_source(&post)
+        };
+        replace_file(&target, text.as_bytes())?;
+        if let (Some((old, _)), true) = (&found, renamed) {
+            std::fs::remove_file(old).map_err(io(format!(
+                "removing {} after writing {}",
+                old.display(),
+                target.display()
+            )))?;
+        }
+        let after = self.install()?;
+        Ok(Written {
+            before: before.by_slug.get(slug).map(|p| (**p).clone()),
+            after: Self::versioned(&after, &post.slug),
+            relinked: relinked(&before, &after, &[slug, &post.slug]),
+        })
+    }
+
+    async fn delete(&self, slug: &Slug, version: u64) -> Result<Written, StoreError> {
+        let _guard = self.lock_for_write()?;
+        let before = self.rebuild()?;
+        let Some((path, _)) = check_expected(&before, slug, Expected::Version(version))? else {
+            return Err(StoreError::Stale(format!("the post \"{slug}\" no longer exists")));
+        };
+        std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
+        let after = self.install()?;
+        Ok(Written {
+            before: before.by_slug.get(slug).map(|p| (**p).clone()),
+            after: None,
+            relinked: relinked(&before, &after, &[slug]),
+        })
+    }
+}
+
+impl AssetWriter for FsStore {
+    async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StoreError> {
+        let _guard = self.lock_for_write()?;
+        replace_file(&self.root.join("assets").join(key), &body)
+    }
+
+    async fn presign(
+        &self,
+        _key: &str,
+        _content_type: &str,
+        _length: u64,
+        _sha256_base64: &str,
+    ) -> Result<Option<PresignedUpload>, StoreError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_file_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.md");
+        replace_file(&path, b"one").unwrap();
+        replace_file(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.md")]);
+        assert_ne!(super::super::file_version(b"one"), super::super::file_version(b"two"));
+    }
+}

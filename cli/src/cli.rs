@@ -23,6 +23,66 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write a new post skeleton with a slug and today's date.
     New(NewArgs),
+    /// Publish Markdown files to the site (creates, or updates at the current version).
+    Publish(PublishArgs),
+    /// Publish every post in a folder of Flask-FlatPages, Jekyll, Hugo or Zola posts.
+    Import(ImportArgs),
+    /// Delete a post.
+    Delete(DeleteArgs),
+    /// Upload an image and print the Markdown that shows it.
+    Upload(UploadArgs),
+}
+
+/// Where the publish API is and how to reach it.
+#[derive(Debug, Args)]
+pub struct Remote {
+    /// The site's URL (the API is under /api/); the deployed stack prints it as SiteUrl.
+    #[arg(long, env = "BLOG_ENDPOINT")]
+    pub endpoint: String,
+    /// The publish token. Read from the environment only, so it stays out of shell history.
+    #[arg(skip = std::env::var("BLOG_TOKEN").ok())]
+    pub token: Option<String>,
+}
+
+/// Options of `blog publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Markdown files with front matter.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// Options of `blog import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A folder of posts (searched recursively for .md and .markdown files).
+    pub dir: PathBuf,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// Options of `blog delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The post's slug.
+    pub slug: String,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// Options of `blog upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// A PNG, JPEG, GIF, WebP or AVIF image.
+    pub file: PathBuf,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
 }
 
 /// Options of `blog serve`.

@@ -89,3 +89,54 @@ pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
 }
+
+/// The CloudFront client (CloudFront's API lives in us-east-1 whatever the region).
+#[cfg(feature = "cloudfront")]
+pub fn cloudfront(config: &SdkConfig) -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(config)
+}
+
+/// What the publish secret holds.
+#[cfg(all(feature = "secrets", feature = "publish"))]
+#[derive(Debug)]
+pub struct PublishSecret {
+    /// The publish token.
+    pub token: crate::auth::Token,
+    /// The site's CloudFront distribution id.
+    pub distribution: String,
+}
+
+/// Reads the publish secret: JSON `{"token": "...", "distribution": "E..."}`, as
+/// the SAM template generates it. Errors name the secret, never its value.
+#[cfg(all(feature = "secrets", feature = "publish"))]
+pub async fn publish_secret(
+    config: &SdkConfig,
+    secret_id: &str,
+) -> Result<PublishSecret, Box<dyn std::error::Error + Send + Sync>> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        token: String,
+        distribution: String,
+    }
+    let out = aws_sdk_secretsmanager::Client::new(config)
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading the publish secret {secret_id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    let text = out.secret_string().unwrap_or_default();
+    let stored: Stored = serde_json::from_str(text).map_err(|_| {
+        format!("the publish secret {secret_id} is not JSON with \"token\" and \"distribution\"")
+    })?;
+    let token = crate::auth::Token::new(&stored.token)
+        .map_err(|e| format!("the publish secret {secret_id}: {e}"))?;
+    Ok(PublishSecret {
+        token,
+        distribution: stored.distribution,
+    })
+}

@@ -134,7 +134,10 @@ mod tests {
     async fn retries_with_one_reference_then_reports() {
         let cdn = flaky(2);
         let r = invalidate(&cdn, vec!["/".into()], "ref-1").await;
-        assert_eq!((r.status, r.attempts, r.id.as_deref()), ("created", 3, Some("I1")));
+        assert_eq!(
+            (r.status, r.attempts, r.id.as_deref()),
+            ("created", 3, Some("I1"))
+        );
         assert_eq!(*cdn.references.lock().unwrap(), vec!["ref-1"; 3]);
 
         let cdn = flaky(5);

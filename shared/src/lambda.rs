@@ -44,6 +44,58 @@ where
     .await
 }
 
+/// The publish function's app: posts in DynamoDB, assets in S3.
+#[cfg(feature = "lambda-publish")]
+pub type PublishApp = App<DynamoPosts, crate::store::s3::S3Assets>;
+
+/// The publish function's cold start: settings, clients, templates, and the
+/// secret (`BLOG_TOKEN_SECRET`: JSON with the token and the distribution id), read
+/// once and kept for the life of the process.
+#[cfg(feature = "lambda-publish")]
+pub async fn publish_from_env() -> Result<
+    (
+        PublishApp,
+        crate::publish::Publisher<crate::cdn::cloudfront::CloudFront>,
+    ),
+    Error,
+> {
+    let config = Config::from_env()?;
+    let settings = AwsSettings::from_env()?;
+    let secret_id = std::env::var("BLOG_TOKEN_SECRET").map_err(|_| {
+        "BLOG_TOKEN_SECRET is not set: the SAM template sets it to the publish secret's name"
+    })?;
+    let sdk = aws::sdk_config().await;
+    let secret = aws::publish_secret(&sdk, &secret_id).await?;
+    let posts = DynamoPosts::new(aws::dynamodb(&sdk), settings.table);
+    let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), settings.bucket);
+    let cdn = crate::cdn::cloudfront::CloudFront::new(aws::cloudfront(&sdk), secret.distribution);
+    let app = App::new(config, posts, assets)?;
+    Ok((
+        app,
+        crate::publish::Publisher {
+            token: secret.token,
+            cdn,
+        },
+    ))
+}
+
+/// Serves the publish API until the runtime stops the process.
+#[cfg(feature = "lambda-publish")]
+pub async fn serve_publish<C: crate::cdn::Cdn + 'static>(
+    app: PublishApp,
+    publisher: crate::publish::Publisher<C>,
+) -> Result<(), Error> {
+    let site: &'static (PublishApp, crate::publish::Publisher<C>) =
+        Box::leak(Box::new((app, publisher)));
+    lambda_http::run(lambda_http::service_fn(
+        move |req: lambda_http::Request| async move {
+            let res = crate::publish::handle(&site.0, &site.1, to_core(req)).await;
+            Ok::<_, Infallible>(to_lambda(res))
+        },
+    ))
+    .await
+}
+
 /// lambda_http's request, with its body as bytes.
 pub fn to_core(req: lambda_http::Request) -> crate::http::Request {
     let (parts, body) = req.into_parts();

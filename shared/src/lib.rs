@@ -12,7 +12,12 @@ pub mod app;
 pub mod auth;
 #[cfg(feature = "authoring")]
 pub mod authoring;
-#[cfg(any(feature = "dynamo", feature = "s3", feature = "cloudfront", feature = "secrets"))]
+#[cfg(any(
+    feature = "dynamo",
+    feature = "s3",
+    feature = "cloudfront",
+    feature = "secrets"
+))]
 pub mod aws;
 #[cfg(feature = "publish")]
 pub mod cdn;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
 
+pub mod api;
 pub mod events;
 pub mod fixtures;
 pub mod moto;

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+mod api;
+mod import;
 mod new;
+mod publish;
 mod serve;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +13,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve::run(args),
         Command::New(args) => new::run(args),
+        Command::Publish(args) => publish::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Delete(args) => publish::delete(args),
+        Command::Upload(args) => publish::upload(args),
     }
 }

@@ -8,11 +8,14 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use axum::body::Body;
 use axum::extract::State;
+use blog_core::auth::Token;
 use blog_core::aws::{self, AwsSettings};
+use blog_core::cdn::LogCdn;
+use blog_core::publish::{self, Publisher};
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
 use blog_core::store::s3::S3Assets;
-use blog_core::store::{Assets, Posts};
+use blog_core::store::{AssetWriter, Assets, PostWriter, Posts};
 use blog_core::{App, Config};
 use tokio::net::TcpListener;
 
@@ -20,8 +23,14 @@ use crate::cli::{ServeArgs, Store};
 
 mod seed;
 
-/// Largest request body read; pages take none, the publish API is far below this.
-const MAX_BODY: usize = 1024 * 1024;
+/// Largest request body read: an image for the publish API, with room to spare.
+const MAX_BODY: usize = publish::assets::MAX_ASSET_BYTES + 64 * 1024;
+
+/// The site and its publish API.
+struct Site<P, A> {
+    app: App<P, A>,
+    publisher: Publisher<LogCdn>,
+}
 
 /// Starts the server and runs until Ctrl-C.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -42,6 +51,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         })?;
     let addr = listener.local_addr()?;
     let config = load_config(&args, addr)?;
+    let token = publish_token()?;
     match args.store {
         Store::Fs => {
             let store = Arc::new(FsStore::open(&args.content).with_context(|| {
@@ -64,7 +74,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     println!("  {e}");
                 }
             }
-            run_server(listener, App::new(config, store.clone(), store)?, args.open).await
+            run_server(
+                listener,
+                App::new(config, store.clone(), store)?,
+                token,
+                args.open,
+            )
+            .await
         }
         Store::Dynamo => {
             let settings = AwsSettings::from_lookup(|k| match k {
@@ -86,22 +102,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "Serving table {} and bucket {} at http://{addr}/ (Ctrl-C to stop)",
                 settings.table, settings.bucket
             );
-            run_server(listener, App::new(config, posts, assets)?, args.open).await
+            run_server(listener, App::new(config, posts, assets)?, token, args.open).await
         }
     }
 }
 
-async fn run_server<P: Posts + 'static, A: Assets + 'static>(
+/// The token the publish API takes: `BLOG_TOKEN`, or a fresh one shown to the
+/// author once (the only place a token is ever printed).
+fn publish_token() -> anyhow::Result<Token> {
+    match std::env::var("BLOG_TOKEN") {
+        Ok(value) => Ok(Token::new(&value).context("BLOG_TOKEN")?),
+        Err(_) => {
+            let token = Token::generate().context("generating a publish token")?;
+            println!(
+                "Publish API token for this run: {} (set BLOG_TOKEN to choose one)",
+                token.reveal()
+            );
+            Ok(token)
+        }
+    }
+}
+
+async fn run_server<P, A>(
     listener: TcpListener,
     app: App<P, A>,
+    token: Token,
     open: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    P: Posts + PostWriter + 'static,
+    A: Assets + AssetWriter + 'static,
+{
     if open {
         open_browser(&format!("http://{}/", listener.local_addr()?));
     }
     let router = axum::Router::new()
         .fallback(handle::<P, A>)
-        .with_state(Arc::new(app));
+        .with_state(Arc::new(Site {
+            app,
+            publisher: Publisher { token, cdn: LogCdn },
+        }));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -131,26 +171,32 @@ fn load_config(args: &ServeArgs, addr: SocketAddr) -> anyhow::Result<Config> {
     })
 }
 
-async fn handle<P: Posts, A: Assets>(
-    State(app): State<Arc<App<P, A>>>,
+async fn handle<P, A>(
+    State(site): State<Arc<Site<P, A>>>,
     req: axum::extract::Request,
-) -> axum::response::Response {
+) -> axum::response::Response
+where
+    P: Posts + PostWriter,
+    A: Assets + AssetWriter,
+{
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return http::Response::builder()
-                .status(http::StatusCode::PAYLOAD_TOO_LARGE)
-                .body(Body::from(format!(
-                    "request body over the {MAX_BODY}-byte limit\n"
-                )))
-                .unwrap_or_default();
+            let err = blog_core::error::AppError::TooLarge(format!(
+                "the request body is over the {MAX_BODY}-byte limit"
+            ));
+            return publish::error_response(parts.uri.path(), &err).map(Body::from);
         }
     };
     let req = http::Request::from_parts(parts, body);
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let res = blog_core::routes::handle(&app, req).await;
+    let res = if publish::is_api(&path) {
+        publish::handle(&site.app, &site.publisher, req).await
+    } else {
+        blog_core::routes::handle(&site.app, req).await
+    };
     tracing::info!(%method, %path, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     res.map(Body::from)
 }

@@ -42,9 +42,6 @@ impl Cdn for CloudFront {
             .send()
             .await
             .map_err(|e| CdnError(aws_sdk_cloudfront::error::DisplayErrorContext(e).to_string()))?;
-        Ok(out
-            .invalidation
-            .map(|i| i.id)
-            .unwrap_or_default())
+        Ok(out.invalidation.map(|i| i.id).unwrap_or_default())
     }
 }

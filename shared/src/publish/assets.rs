@@ -29,11 +29,26 @@ pub struct ImageType {
     pub ext: &'static str,
 }
 
-const PNG: ImageType = ImageType { mime: "image/png", ext: "png" };
-const JPEG: ImageType = ImageType { mime: "image/jpeg", ext: "jpg" };
-const GIF: ImageType = ImageType { mime: "image/gif", ext: "gif" };
-const WEBP: ImageType = ImageType { mime: "image/webp", ext: "webp" };
-const AVIF: ImageType = ImageType { mime: "image/avif", ext: "avif" };
+const PNG: ImageType = ImageType {
+    mime: "image/png",
+    ext: "png",
+};
+const JPEG: ImageType = ImageType {
+    mime: "image/jpeg",
+    ext: "jpg",
+};
+const GIF: ImageType = ImageType {
+    mime: "image/gif",
+    ext: "gif",
+};
+const WEBP: ImageType = ImageType {
+    mime: "image/webp",
+    ext: "webp",
+};
+const AVIF: ImageType = ImageType {
+    mime: "image/avif",
+    ext: "avif",
+};
 
 const ACCEPTED: &str = "PNG, JPEG, GIF, WebP or AVIF";
 
@@ -47,7 +62,10 @@ pub fn sniff(bytes: &[u8]) -> Result<ImageType, AppError> {
         Some(GIF)
     } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Some(WEBP)
-    } else if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" && matches!(&bytes[8..12], b"avif" | b"avis") {
+    } else if bytes.len() >= 12
+        && &bytes[4..8] == b"ftyp"
+        && matches!(&bytes[8..12], b"avif" | b"avis")
+    {
         Some(AVIF)
     } else {
         None
@@ -92,14 +110,22 @@ pub fn name_stem(name: &str) -> Result<String, AppError> {
         return Err(bad("is missing: add ?name=photo.png"));
     }
     if name.contains(['/', '\\']) || name.contains("..") {
-        return Err(bad("must be a file name, without folders, slashes or \"..\""));
+        return Err(bad(
+            "must be a file name, without folders, slashes or \"..\"",
+        ));
     }
     if name.starts_with('.') || name.chars().any(char::is_control) || name.len() > 200 {
-        return Err(bad("must not start with '.', contain control characters, or pass 200 bytes"));
+        return Err(bad(
+            "must not start with '.', contain control characters, or pass 200 bytes",
+        ));
     }
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     let clean = slug::slugify(stem);
-    Ok(if clean.is_empty() { "file".to_owned() } else { clean.chars().take(60).collect() })
+    Ok(if clean.is_empty() {
+        "file".to_owned()
+    } else {
+        clean.chars().take(60).collect()
+    })
 }
 
 fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
@@ -113,7 +139,11 @@ fn query_name(req: &Request) -> String {
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == "name")
-        .map(|(_, v)| percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        .map(|(_, v)| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .unwrap_or_default()
 }
 
@@ -132,7 +162,9 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
     let stem = name_stem(&query_name(req))?;
     let body = req.body();
     if body.is_empty() {
-        return Err(AppError::BadRequest("the body is empty: send the image's bytes".into()));
+        return Err(AppError::BadRequest(
+            "the body is empty: send the image's bytes".into(),
+        ));
     }
     if body.len() > MAX_ASSET_BYTES {
         return Err(AppError::TooLarge(format!(
@@ -159,7 +191,10 @@ struct UploadRequest {
 
 /// `POST /api/assets/uploads` with `{"name", "size", "sha256"}`: a URL to PUT the
 /// file to, signed for exactly that type, length and checksum.
-pub async fn presign<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError> {
+pub async fn presign<P, A: AssetWriter>(
+    app: &App<P, A>,
+    req: &Request,
+) -> Result<Answer, AppError> {
     let up: UploadRequest = serde_json::from_slice(req.body()).map_err(|e| {
         AppError::BadRequest(format!(
             "the body is not the JSON this route takes ({e}); send {{\"name\": \"video.webp\", \"size\": 12345678, \"sha256\": \"<hex>\"}}"
@@ -175,14 +210,27 @@ pub async fn presign<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Resul
     }
     let digest: Vec<u8> = (0..up.sha256.len())
         .step_by(2)
-        .filter_map(|i| up.sha256.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .filter_map(|i| {
+            up.sha256
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
         .collect();
     if up.sha256.len() != 64 || digest.len() != 32 {
-        return Err(InputError::field("sha256", None, "must be the file's SHA-256 as 64 hex digits").into());
+        return Err(InputError::field(
+            "sha256",
+            None,
+            "must be the file's SHA-256 as 64 hex digits",
+        )
+        .into());
     }
     let key = key(&stem, &digest, kind.ext);
     let checksum = base64::engine::general_purpose::STANDARD.encode(&digest);
-    let Some(upload) = app.assets.presign(&key, kind.mime, up.size, &checksum).await? else {
+    let Some(upload) = app
+        .assets
+        .presign(&key, kind.mime, up.size, &checksum)
+        .await?
+    else {
         return Err(AppError::BadRequest(format!(
             "this server has no presigned uploads: send files up to {MAX_ASSET_BYTES} bytes to POST /api/assets, or copy larger ones into the content folder's assets/"
         )));
@@ -202,8 +250,16 @@ mod tests {
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap(), JPEG);
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").unwrap(), WEBP);
         assert_eq!(sniff(b"\0\0\0\x1cftypavif").unwrap(), AVIF);
-        for bad in [&b"<svg onload=alert(1)>"[..], b"<?xml version=\"1.0\"?><SVG>", b"<html>", b"PNG"] {
-            assert!(matches!(sniff(bad), Err(AppError::UnsupportedMediaType(_))), "{bad:?}");
+        for bad in [
+            &b"<svg onload=alert(1)>"[..],
+            b"<?xml version=\"1.0\"?><SVG>",
+            b"<html>",
+            b"PNG",
+        ] {
+            assert!(
+                matches!(sniff(bad), Err(AppError::UnsupportedMediaType(_))),
+                "{bad:?}"
+            );
         }
         assert!(format!("{:?}", sniff(b"<svg/>")).contains("SVG is refused"));
     }

@@ -224,7 +224,13 @@ mod tests {
         assert_eq!(api_route("/api/posts/a-b"), Some(ApiRoute::Post("a-b")));
         assert_eq!(api_route("/api/assets"), Some(ApiRoute::Assets));
         assert_eq!(api_route("/api/assets/uploads"), Some(ApiRoute::Uploads));
-        for none in ["/api/", "/api/nope", "/api/posts/a/b", "/posts/a/", "/api/posts//"] {
+        for none in [
+            "/api/",
+            "/api/nope",
+            "/api/posts/a/b",
+            "/posts/a/",
+            "/api/posts//",
+        ] {
             assert_eq!(api_route(none), None, "{none}");
         }
     }

@@ -87,9 +87,19 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "/", "/?*", "/feed.xml", "/posts/a/", "/posts/older/", "/rss.xml",
-                "/sitemap.xml", "/tags/", "/tags/rust/", "/tags/rust/?*",
-                "/tags/rust/feed.xml", "/tags/web%20dev/", "/tags/web%20dev/?*",
+                "/",
+                "/?*",
+                "/feed.xml",
+                "/posts/a/",
+                "/posts/older/",
+                "/rss.xml",
+                "/sitemap.xml",
+                "/tags/",
+                "/tags/rust/",
+                "/tags/rust/?*",
+                "/tags/rust/feed.xml",
+                "/tags/web%20dev/",
+                "/tags/web%20dev/?*",
                 "/tags/web%20dev/feed.xml",
             ]
         );
@@ -101,7 +111,13 @@ mod tests {
         let paths = changed(Some(&post(A)), Some(&edited), &[], now());
         assert_eq!(
             paths,
-            ["/feed.xml", "/posts/a/", "/rss.xml", "/tags/rust/feed.xml", "/tags/web%20dev/feed.xml"]
+            [
+                "/feed.xml",
+                "/posts/a/",
+                "/rss.xml",
+                "/tags/rust/feed.xml",
+                "/tags/web%20dev/feed.xml"
+            ]
         );
     }
 
@@ -111,7 +127,15 @@ mod tests {
             "---\ntitle: A\nslug: b\ndate: 2024-01-01\ntags: [go]\naliases: [/posts/a/]\n---\nBody.\n",
         );
         let paths = changed(Some(&post(A)), Some(&renamed), &[], now());
-        for p in ["/posts/a/", "/posts/b/", "/tags/", "/tags/rust/", "/tags/go/", "/tags/go/feed.xml", "/sitemap.xml"] {
+        for p in [
+            "/posts/a/",
+            "/posts/b/",
+            "/tags/",
+            "/tags/rust/",
+            "/tags/go/",
+            "/tags/go/feed.xml",
+            "/sitemap.xml",
+        ] {
             assert!(paths.contains(&p.to_owned()), "{p} in {paths:?}");
         }
     }

@@ -64,8 +64,10 @@ fn submission(req: &Request) -> Result<Submission, AppError> {
     let mut parts = content_type.split(';').map(str::trim);
     let media = parts.next().unwrap_or("").to_ascii_lowercase();
     let charset_ok = parts.all(|p| {
-        p.split_once('=')
-            .is_none_or(|(k, v)| !k.trim().eq_ignore_ascii_case("charset") || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8"))
+        p.split_once('=').is_none_or(|(k, v)| {
+            !k.trim().eq_ignore_ascii_case("charset")
+                || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        })
     });
     let body = req.body();
     match media.as_str() {

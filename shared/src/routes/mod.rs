@@ -56,11 +56,22 @@ pub enum Function {
     Tags,
     /// Feeds, sitemap and robots.txt.
     Feed,
+    /// The publish API under `/api/` (no page routes).
+    Publish,
 }
 
 impl Function {
     /// Every function.
-    pub const ALL: [Function; 4] = [
+    pub const ALL: [Function; 5] = [
+        Function::Home,
+        Function::Post,
+        Function::Tags,
+        Function::Feed,
+        Function::Publish,
+    ];
+
+    /// The functions that serve pages: they only read.
+    pub const PAGES: [Function; 4] = [
         Function::Home,
         Function::Post,
         Function::Tags,
@@ -74,22 +85,28 @@ impl Function {
             Function::Post => "post",
             Function::Tags => "tags",
             Function::Feed => "feed",
+            Function::Publish => "publish",
         }
     }
 
     /// Whether this function answers route `r`.
     pub fn serves(self, r: &Route<'_>) -> bool {
-        matches!(
-            (self, r),
-            (Function::Home, Route::Home)
-                | (Function::Post, _)
-                | (_, Route::AddSlash)
-                | (Function::Tags, Route::TagIndex | Route::Tag(_))
-                | (
-                    Function::Feed,
-                    Route::Atom | Route::Rss | Route::Sitemap | Route::Robots | Route::TagFeed(_)
-                )
-        )
+        self != Function::Publish
+            && matches!(
+                (self, r),
+                (Function::Home, Route::Home)
+                    | (Function::Post, _)
+                    | (_, Route::AddSlash)
+                    | (Function::Tags, Route::TagIndex | Route::Tag(_))
+                    | (
+                        Function::Feed,
+                        Route::Atom
+                            | Route::Rss
+                            | Route::Sitemap
+                            | Route::Robots
+                            | Route::TagFeed(_)
+                    )
+            )
     }
 }
 
@@ -106,6 +123,7 @@ pub const ROUTES: &[(&str, Function)] = &[
     ("ANY /rss.xml", Function::Feed),
     ("ANY /sitemap.xml", Function::Feed),
     ("ANY /robots.txt", Function::Feed),
+    ("ANY /api/{proxy+}", Function::Publish),
     ("$default", Function::Post),
 ];
 

@@ -83,3 +83,63 @@ impl Assets for S3Assets {
         Ok(Some(Asset { body, content_type }))
     }
 }
+
+/// How long a presigned upload URL works.
+const PRESIGNED_SECONDS: u64 = 900;
+
+impl super::AssetWriter for S3Assets {
+    async fn put(
+        &self,
+        key: &str,
+        body: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{PREFIX}{key}"))
+            .content_type(content_type)
+            // Content-addressed: the bytes under a key never change.
+            .cache_control("public, max-age=31536000, immutable")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("writing asset {key}"), e))?;
+        Ok(())
+    }
+
+    async fn presign(
+        &self,
+        key: &str,
+        content_type: &str,
+        length: u64,
+        sha256_base64: &str,
+    ) -> Result<Option<super::PresignedUpload>, StoreError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(
+            std::time::Duration::from_secs(PRESIGNED_SECONDS),
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Type, length and checksum are signed: S3 refuses any other file.
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{PREFIX}{key}"))
+            .content_type(content_type)
+            .content_length(i64::try_from(length).unwrap_or(i64::MAX))
+            .checksum_sha256(sha256_base64)
+            .cache_control("public, max-age=31536000, immutable")
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable(format!("presigning an upload of {key}"), e))?;
+        Ok(Some(super::PresignedUpload {
+            url: request.uri().to_owned(),
+            method: "PUT",
+            headers: request
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            expires_in: PRESIGNED_SECONDS,
+        }))
+    }
+}

@@ -18,14 +18,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::{
-    alias_pk, from_item, item_size, post_pk, tag_pk, to_item, unavailable, AliasItem,
-    DynamoPosts, EntryItem, Item, PostItem, BY_DATE, DRAFTS, FEED_PK, MAX_ITEM_BYTES,
-    MAX_TRANSACTION_BYTES, PUBLISHED,
+    alias_pk, from_item, item_size, post_pk, tag_pk, to_item, unavailable, AliasItem, DynamoPosts,
+    EntryItem, Item, PostItem, BY_DATE, DRAFTS, FEED_PK, MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES,
+    PUBLISHED,
 };
 use crate::error::StoreError;
 use crate::post::{post_path, Neighbour, Post, Slug, SortKey};
@@ -269,28 +267,42 @@ impl DynamoPosts {
             (Some(p), b) if !renamed => {
                 let item = to_item(&PostItem::new(p, version))?;
                 check_item(&item, p)?;
-                let mut put = Put::builder().table_name(&self.table).set_item(Some(item.clone()));
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item.clone()));
                 put = match b {
                     None => put.condition_expression("attribute_not_exists(pk)"),
                     Some(b) => {
                         let (k, v) = at_version(b);
-                        put.condition_expression("version = :v")
+                        put.condition_expression("#ver = :v")
+                            .expression_attribute_names("#ver", "version")
                             .expression_attribute_values(k, v)
                     }
                 };
                 let size = item_size(&item);
-                tx.push((TransactWriteItem::builder().put(put.build().map_err(built)?).build(), Part::Post, size));
+                tx.push((
+                    TransactWriteItem::builder()
+                        .put(put.build().map_err(built)?)
+                        .build(),
+                    Part::Post,
+                    size,
+                ));
             }
             (Some(p), Some(b)) => {
                 let (k, v) = at_version(b);
                 let del = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(post_pk(slug), "POST")))
-                    .condition_expression("version = :v")
+                    .condition_expression("#ver = :v")
+                    .expression_attribute_names("#ver", "version")
                     .expression_attribute_values(k, v)
                     .build()
                     .map_err(built)?;
-                tx.push((TransactWriteItem::builder().delete(del).build(), Part::Post, 100));
+                tx.push((
+                    TransactWriteItem::builder().delete(del).build(),
+                    Part::Post,
+                    100,
+                ));
                 let item = to_item(&PostItem::new(p, version))?;
                 check_item(&item, p)?;
                 let size = item_size(&item);
@@ -300,21 +312,32 @@ impl DynamoPosts {
                     .condition_expression("attribute_not_exists(pk)")
                     .build()
                     .map_err(built)?;
-                tx.push((TransactWriteItem::builder().put(put).build(), Part::NewSlug(p.slug.clone()), size));
+                tx.push((
+                    TransactWriteItem::builder().put(put).build(),
+                    Part::NewSlug(p.slug.clone()),
+                    size,
+                ));
             }
             (None, Some(b)) => {
                 let (k, v) = at_version(b);
                 let del = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(post_pk(slug), "POST")))
-                    .condition_expression("version = :v")
+                    .condition_expression("#ver = :v")
+                    .expression_attribute_names("#ver", "version")
                     .expression_attribute_values(k, v)
                     .build()
                     .map_err(built)?;
-                tx.push((TransactWriteItem::builder().delete(del).build(), Part::Post, 100));
+                tx.push((
+                    TransactWriteItem::builder().delete(del).build(),
+                    Part::Post,
+                    100,
+                ));
             }
             (_, None) => {
-                return Err(StoreError::Stale(format!("the post \"{slug}\" no longer exists")).into())
+                return Err(
+                    StoreError::Stale(format!("the post \"{slug}\" no longer exists")).into(),
+                )
             }
         }
 
@@ -337,7 +360,11 @@ impl DynamoPosts {
                 .set_key(Some(key(pk.clone(), sk)))
                 .build()
                 .map_err(built)?;
-            tx.push((TransactWriteItem::builder().delete(del).build(), Part::Other, 100));
+            tx.push((
+                TransactWriteItem::builder().delete(del).build(),
+                Part::Other,
+                100,
+            ));
         }
         if let Some(p) = new.as_ref().filter(|p| !p.draft) {
             for (pk, _) in &new_keys {
@@ -348,7 +375,11 @@ impl DynamoPosts {
                     .set_item(Some(item))
                     .build()
                     .map_err(built)?;
-                tx.push((TransactWriteItem::builder().put(put).build(), Part::Other, size));
+                tx.push((
+                    TransactWriteItem::builder().put(put).build(),
+                    Part::Other,
+                    size,
+                ));
             }
         }
 
@@ -373,7 +404,11 @@ impl DynamoPosts {
                 .expression_attribute_values(":mine", s(slug.as_str()))
                 .build()
                 .map_err(built)?;
-            tx.push((TransactWriteItem::builder().delete(del).build(), Part::Alias(alias.clone()), 100));
+            tx.push((
+                TransactWriteItem::builder().delete(del).build(),
+                Part::Alias(alias.clone()),
+                100,
+            ));
         }
         if let Some(p) = &new {
             for alias in &new_aliases {
@@ -393,7 +428,11 @@ impl DynamoPosts {
                     .expression_attribute_values(":new", s(p.slug.as_str()))
                     .build()
                     .map_err(built)?;
-                tx.push((TransactWriteItem::builder().put(put).build(), Part::Alias(alias.clone()), 200));
+                tx.push((
+                    TransactWriteItem::builder().put(put).build(),
+                    Part::Alias(alias.clone()),
+                    200,
+                ));
             }
         }
 
@@ -411,7 +450,7 @@ impl DynamoPosts {
                 match want {
                     Some(w) if Some(w) != was.as_ref() => match w {
                         Some(n) => {
-                            sets.push(format!("{name} = :{name}"));
+                            sets.push(format!("#{name} = :{name}"));
                             values.insert(
                                 format!(":{name}"),
                                 serde_dynamo::to_attribute_value(n).map_err(|e| {
@@ -419,7 +458,7 @@ impl DynamoPosts {
                                 })?,
                             );
                         }
-                        None => removes.push(name.to_owned()),
+                        None => removes.push(format!("#{name}")),
                     },
                     _ => {}
                 }
@@ -438,11 +477,22 @@ impl DynamoPosts {
                 .table_name(&self.table)
                 .set_key(Some(key(post_pk(other), "POST")))
                 .update_expression(expr.trim())
+                .set_expression_attribute_names(Some(
+                    ["previous", "next"]
+                        .into_iter()
+                        .filter(|n| expr.contains(&format!("#{n}")))
+                        .map(|n| (format!("#{n}"), n.to_owned()))
+                        .collect(),
+                ))
                 .condition_expression("attribute_exists(pk)")
                 .set_expression_attribute_values((!values.is_empty()).then_some(values))
                 .build()
                 .map_err(built)?;
-            tx.push((TransactWriteItem::builder().update(update).build(), Part::Other, 300));
+            tx.push((
+                TransactWriteItem::builder().update(update).build(),
+                Part::Other,
+                300,
+            ));
             if let Some(n) = who.get(other) {
                 relinked.push(n.clone());
             }
@@ -453,19 +503,29 @@ impl DynamoPosts {
         let mut site = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(SITE_PK.to_owned(), SITE_PK)))
-            .update_expression("SET revision = :next")
+            .update_expression("SET #rev = :next")
+            .expression_attribute_names("#rev", "revision")
             .expression_attribute_values(":next", AttributeValue::N(next_revision.to_string()));
         site = match revision {
             None => site.condition_expression("attribute_not_exists(pk)"),
             Some(r) => site
-                .condition_expression("revision = :seen")
+                .condition_expression("#rev = :seen")
                 .expression_attribute_values(":seen", AttributeValue::N(r.to_string())),
         };
-        tx.push((TransactWriteItem::builder().update(site.build().map_err(built)?).build(), Part::Site, 50));
+        tx.push((
+            TransactWriteItem::builder()
+                .update(site.build().map_err(built)?)
+                .build(),
+            Part::Site,
+            50,
+        ));
 
         if tx.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::TooLarge {
-                what: format!("the write of \"{slug}\" ({} changes: tags, aliases, links)", tx.len()),
+                what: format!(
+                    "the write of \"{slug}\" ({} changes: tags, aliases, links)",
+                    tx.len()
+                ),
                 size: tx.len(),
                 limit: MAX_TRANSACTION_ITEMS,
             }

@@ -234,7 +234,9 @@ impl PostWriter for FsStore {
         let _guard = self.lock_for_write()?;
         let before = self.rebuild()?;
         let Some((path, _)) = check_expected(&before, slug, Expected::Version(version))? else {
-            return Err(StoreError::Stale(format!("the post \"{slug}\" no longer exists")));
+            return Err(StoreError::Stale(format!(
+                "the post \"{slug}\" no longer exists"
+            )));
         };
         std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
         let after = self.install()?;
@@ -279,6 +281,9 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.md")]);
-        assert_ne!(super::super::file_version(b"one"), super::super::file_version(b"two"));
+        assert_ne!(
+            super::super::file_version(b"one"),
+            super::super::file_version(b"two")
+        );
     }
 }

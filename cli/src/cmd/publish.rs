@@ -1,0 +1,205 @@
+//! `blog publish`, `blog delete`, `blog upload`: the author's side of the publish API.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::api::{Api, Body};
+use crate::cli::{DeleteArgs, PublishArgs, UploadArgs};
+
+/// What publishing one source did.
+pub struct Outcome {
+    /// `created`, `updated` or `unchanged`.
+    pub status: String,
+    /// The live URL.
+    pub url: String,
+    /// Notes for the author (draft, scheduled, invalidation trouble).
+    pub notes: Vec<String>,
+}
+
+/// Publishes one source: checked locally first, then created, or updated at the
+/// version the site has now.
+pub fn publish_source(api: &Api, source: &str, file_name: &str) -> anyhow::Result<Outcome> {
+    let stem = file_name
+        .strip_suffix(".md")
+        .or_else(|| file_name.strip_suffix(".markdown"))
+        .unwrap_or(file_name);
+    let post =
+        blog_core::authoring::compile(source, Some(stem)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let slug = post.slug.as_str();
+    let existing = api.call("GET", &format!("/api/posts/{slug}"), Body::None, None)?;
+    let body = json!({ "source": source, "file_name": format!("{stem}.md") });
+    let reply = match existing.status {
+        404 => api.call("POST", "/api/posts", Body::Json(&body), None)?,
+        200 => api.call(
+            "PUT",
+            &format!("/api/posts/{slug}"),
+            Body::Json(&json!({ "source": source })),
+            existing.etag.as_deref(),
+        )?,
+        _ => bail!("reading {slug}: {}", existing.message()),
+    };
+    if !(200..300).contains(&reply.status) {
+        bail!("{}", reply.message());
+    }
+    let b = &reply.body;
+    let mut notes = Vec::new();
+    if b["draft"].as_bool() == Some(true) {
+        notes.push("draft: not shown on the site".to_owned());
+    } else if b["public"].as_bool() == Some(false) {
+        notes.push(format!(
+            "scheduled: shown from {}",
+            b["date"].as_str().unwrap_or("?")
+        ));
+    }
+    match b["invalidation"]["status"].as_str() {
+        Some("failed") => notes.push(format!(
+            "the CDN invalidation failed after {} attempts ({}); the post is saved, cached pages update within a day",
+            b["invalidation"]["attempts"],
+            b["invalidation"]["error"].as_str().unwrap_or("?")
+        )),
+        Some("created") => notes.push(format!(
+            "{} path(s) invalidated",
+            b["invalidation"]["paths"].as_array().map_or(0, Vec::len)
+        )),
+        _ => {}
+    }
+    Ok(Outcome {
+        status: b["status"].as_str().unwrap_or("published").to_owned(),
+        url: api.site_url(b["url"].as_str().or(b["path"].as_str()).unwrap_or("/")),
+        notes,
+    })
+}
+
+/// `blog publish FILE...`.
+pub fn run(args: PublishArgs) -> anyhow::Result<()> {
+    let api = Api::new(&args.remote)?;
+    let mut failed = 0;
+    for file in &args.files {
+        match publish_file(&api, file) {
+            Ok(o) => {
+                println!("{} {}", o.status, o.url);
+                for n in o.notes {
+                    println!("  {n}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}: {e:#}", file.display());
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} file(s) not published", args.files.len());
+    }
+    Ok(())
+}
+
+fn publish_file(api: &Api, file: &Path) -> anyhow::Result<Outcome> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "not valid UTF-8 (first bad byte at offset {}): save it as UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the file name is not UTF-8")?;
+    publish_source(api, &source, name)
+}
+
+/// `blog delete SLUG`.
+pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
+    let api = Api::new(&args.remote)?;
+    let path = format!("/api/posts/{}", args.slug);
+    let current = api.call("GET", &path, Body::None, None)?;
+    if current.status != 200 {
+        bail!("{}: {}", args.slug, current.message());
+    }
+    let reply = api.call("DELETE", &path, Body::None, current.etag.as_deref())?;
+    if reply.status != 200 {
+        bail!("{}: {}", args.slug, reply.message());
+    }
+    println!(
+        "deleted {} ({} path(s) invalidated: {})",
+        args.slug,
+        reply.body["invalidation"]["paths"]
+            .as_array()
+            .map_or(0, Vec::len),
+        reply.body["invalidation"]["status"].as_str().unwrap_or("?")
+    );
+    Ok(())
+}
+
+/// `blog upload FILE`: through the API, or a presigned upload when too large.
+pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
+    let api = Api::new(&args.remote)?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the file name is not UTF-8")?;
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let stored = if bytes.len() <= blog_core::publish::assets::MAX_ASSET_BYTES {
+        let reply = api.call(
+            "POST",
+            &format!("/api/assets?name={encoded}"),
+            Body::Bytes(&bytes, "application/octet-stream"),
+            None,
+        )?;
+        if reply.status != 201 {
+            bail!("{name}: {}", reply.message());
+        }
+        reply.body
+    } else {
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let reply = api.call(
+            "POST",
+            "/api/assets/uploads",
+            Body::Json(&json!({ "name": name, "size": bytes.len(), "sha256": sha })),
+            None,
+        )?;
+        if reply.status != 200 {
+            bail!("{name}: {}", reply.message());
+        }
+        let up = &reply.body["upload"];
+        let mut req = http::Request::builder()
+            .method("PUT")
+            .uri(up["url"].as_str().unwrap_or_default());
+        for pair in up["headers"].as_array().into_iter().flatten() {
+            if let (Some(k), Some(v)) = (pair[0].as_str(), pair[1].as_str()) {
+                req = req.header(k, v);
+            }
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let res = agent
+            .run(req.body(bytes)?)
+            .context("uploading to the presigned URL")?;
+        if !res.status().is_success() {
+            bail!(
+                "{name}: the storage refused the upload (HTTP {})",
+                res.status()
+            );
+        }
+        reply.body
+    };
+    println!("{}", stored["markdown"].as_str().unwrap_or_default());
+    eprintln!(
+        "uploaded {}",
+        api.site_url(stored["path"].as_str().unwrap_or("/"))
+    );
+    Ok(())
+}

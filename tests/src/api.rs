@@ -1,0 +1,135 @@
+//! Calling the publish API in process, as `blog serve` and the publish function do.
+
+use blog_core::cdn::Cdn;
+use blog_core::publish::{self, Publisher};
+use blog_core::store::{AssetWriter, PostWriter, Posts};
+use blog_core::App;
+use bytes::Bytes;
+use serde_json::Value;
+
+/// The token every test server takes.
+pub const TOKEN: &str = "test-publish-token-0123456789-abcdef";
+
+/// A publisher with [`TOKEN`].
+pub fn publisher<C: Cdn>(cdn: C) -> Publisher<C> {
+    Publisher {
+        token: blog_core::auth::Token::new(TOKEN).unwrap(),
+        cdn,
+    }
+}
+
+/// An API answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// JSON body.
+    pub json: Value,
+    /// `ETag`, if any.
+    pub etag: Option<String>,
+    /// Every header, lower-case names.
+    pub headers: http::HeaderMap,
+}
+
+impl Answer {
+    /// The invalidation paths of a write.
+    pub fn paths(&self) -> Vec<String> {
+        self.json["invalidation"]["paths"]
+            .as_array()
+            .map(|a| a.iter().map(|p| p.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A request: method, path, headers (`authorization` added unless given), body.
+pub fn request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> http::Request<Bytes> {
+    let mut b = http::Request::builder().method(method).uri(path);
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        b = b.header("authorization", format!("Bearer {TOKEN}"));
+    }
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(body.into()).unwrap()
+}
+
+/// Sends one request through the API handler.
+pub async fn call<P, A, C>(app: &App<P, A>, p: &Publisher<C>, req: http::Request<Bytes>) -> Answer
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let res = publish::handle(app, p, req).await;
+    Answer {
+        status: res.status().as_u16(),
+        json: serde_json::from_slice(res.body()).unwrap_or(Value::Null),
+        etag: res
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        headers: res.headers().clone(),
+    }
+}
+
+/// `POST /api/posts` with a Markdown body.
+pub async fn create<P, A, C>(app: &App<P, A>, p: &Publisher<C>, source: &str) -> Answer
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let req = request(
+        "POST",
+        "/api/posts",
+        &[("content-type", "text/markdown")],
+        source.to_owned(),
+    );
+    call(app, p, req).await
+}
+
+/// `GET` the post's version, then `PUT` the source at it.
+pub async fn update<P, A, C>(app: &App<P, A>, p: &Publisher<C>, slug: &str, source: &str) -> Answer
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let path = format!("/api/posts/{slug}");
+    let current = call(app, p, request("GET", &path, &[], Bytes::new())).await;
+    assert_eq!(current.status, 200, "GET {path}: {}", current.json);
+    let tag = current.etag.unwrap();
+    let req = request(
+        "PUT",
+        &path,
+        &[("content-type", "text/markdown"), ("if-match", &tag)],
+        source.to_owned(),
+    );
+    call(app, p, req).await
+}
+
+/// `GET` the post's version, then `DELETE` at it.
+pub async fn delete<P, A, C>(app: &App<P, A>, p: &Publisher<C>, slug: &str) -> Answer
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let path = format!("/api/posts/{slug}");
+    let current = call(app, p, request("GET", &path, &[], Bytes::new())).await;
+    let tag = current.etag.unwrap();
+    call(
+        app,
+        p,
+        request("DELETE", &path, &[("if-match", &tag)], Bytes::new()),
+    )
+    .await
+}

@@ -25,7 +25,7 @@ cfn-lint template.yaml
 "$root/.tools/checkov/bin/checkov" -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 step "release bootstraps (cargo lambda build --release)"
-cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed
+cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed -p blog-publish
 
 step "moto's server on 127.0.0.1"
 start_moto

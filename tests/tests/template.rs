@@ -97,6 +97,14 @@ fn template_routes_are_the_router_and_events_routes() {
         let Some(pattern) = key.strip_prefix("ANY ") else {
             continue;
         };
+        if *function == Function::Publish {
+            assert_eq!(*key, "ANY /api/{proxy+}");
+            for path in ["/api/posts", "/api/posts/hello", "/api/assets"] {
+                assert!(blog_core::publish::api_route(path).is_some(), "{path}");
+                assert!(route(path).is_none(), "{path} must not be a page");
+            }
+            continue;
+        }
         let path = pattern
             .replace("{slug+}", "hello/")
             .replace("{tag+}", "rust/")
@@ -164,6 +172,9 @@ fn read_functions_may_only_read() {
     let t = template();
     let allowed = ["dynamodb:GetItem", "dynamodb:Query"];
     for (id, r) in resources(&t, "AWS::Serverless::Function") {
+        if function_name(&r) == Function::Publish.name() {
+            continue;
+        }
         for policy in r["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {
                 let actions: Vec<&str> = match &statement["Action"] {
@@ -177,4 +188,28 @@ fn read_functions_may_only_read() {
             }
         }
     }
+}
+
+#[test]
+fn the_publish_function_reaches_its_secret_and_distribution_only() {
+    let t = template();
+    let f = &t["Resources"]["PublishFunction"]["Properties"];
+    assert_eq!(f["CodeUri"].as_str(), Some("functions/publish"));
+    let secret_name = f["Environment"]["Variables"]["BLOG_TOKEN_SECRET"]["Fn::Sub"]
+        .as_str()
+        .or_else(|| f["Environment"]["Variables"]["BLOG_TOKEN_SECRET"].as_str());
+    let text = std::fs::read_to_string(workspace().join("template.yaml")).unwrap();
+    assert!(text.contains("BLOG_TOKEN_SECRET: !Sub \"${AWS::StackName}-publish\""), "{secret_name:?}");
+    assert!(text.contains("Name: !Sub \"${AWS::StackName}-publish\""));
+    let access = &t["Resources"]["PublishAccess"]["Properties"]["PolicyDocument"]["Statement"];
+    let statements = access.as_sequence().unwrap();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0]["Action"].as_str(), Some("secretsmanager:GetSecretValue"));
+    assert_eq!(statements[1]["Action"].as_str(), Some("cloudfront:CreateInvalidation"));
+    let resource = format!("{:?}", statements[1]["Resource"]);
+    assert!(resource.contains("distribution/${Distribution}"), "{resource}");
+    // Throttling on the API routes, tighter than pages.
+    let api = &t["Resources"]["HttpApi"]["Properties"];
+    let publish = &api["RouteSettings"]["ANY /api/{proxy+}"];
+    assert!(publish["ThrottlingRateLimit"].as_u64().unwrap() < api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_u64().unwrap());
 }

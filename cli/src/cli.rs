@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// S3 bucket for assets, with `--store dynamo`.
     #[arg(long, env = "BLOG_BUCKET")]
     pub bucket: Option<String>,
+    /// With `--store dynamo`: send the publish API's invalidations to this CloudFront
+    /// distribution (without it they are only logged).
+    #[arg(long, env = "BLOG_DISTRIBUTION_ID")]
+    pub distribution: Option<String>,
     /// With `--store dynamo` against an emulator: create the table and bucket if
     /// missing and load this folder's posts and assets into them first.
     #[arg(long, value_name = "DIR")]

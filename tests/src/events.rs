@@ -36,6 +36,25 @@ pub const EXPECTED: &[(&str, u16, &[&str])] = &[
     ("feed-robots", 200, &[]),
 ];
 
+/// The publish API's events (`api-*`), in the order a test sends them (the create
+/// first, so later reads see it), with the status each should get.
+pub const API_EXPECTED: &[(&str, u16)] = &[
+    ("api-create-post", 201),
+    ("api-list-posts", 200),
+    ("api-get-post", 200),
+    ("api-update-stale", 412),
+    ("api-update-no-if-match", 428),
+    ("api-delete-stale", 412),
+    ("api-no-token", 401),
+    ("api-wrong-token", 401),
+    ("api-bad-front-matter", 400),
+    ("api-wrong-content-type", 415),
+    ("api-upload-image", 201),
+    ("api-upload-svg", 415),
+    ("api-unknown-route", 404),
+    ("api-wrong-method", 405),
+];
+
 /// The text of `events/<name>.json`.
 pub fn load(name: &str) -> String {
     let path = crate::workspace().join(format!("events/{name}.json"));

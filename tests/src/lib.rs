@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod moto;
 pub mod proxy;
 pub mod runtime_api;
+pub mod serve;
 
 use std::path::PathBuf;
 

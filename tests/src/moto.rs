@@ -111,3 +111,74 @@ pub fn env(endpoint: &str) -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
 }
+
+/// A CloudFront distribution on moto, as the stack has one; returns its id.
+pub async fn distribution(cf: &aws_sdk_cloudfront::Client) -> String {
+    use aws_sdk_cloudfront::types::{
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
+        OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
+    };
+    let origin = Origin::builder()
+        .id("api")
+        .domain_name("abc123defg.execute-api.us-east-1.amazonaws.com")
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let config = DistributionConfig::builder()
+        .caller_reference(crate::unique_name("dist"))
+        .comment("blog test")
+        .enabled(true)
+        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id("api")
+                .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+                .cache_policy_id("658327ea-f89d-4fab-a63d-7e88639e58f6")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let out = cf
+        .create_distribution()
+        .distribution_config(config)
+        .send()
+        .await
+        .unwrap();
+    out.distribution.unwrap().id
+}
+
+/// The invalidation batches CloudFront recorded for a distribution, each sorted.
+pub async fn invalidations(cf: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec<String>> {
+    let list = cf.list_invalidations().distribution_id(id).send().await.unwrap();
+    let mut out = Vec::new();
+    let items = list
+        .invalidation_list
+        .and_then(|l| l.items)
+        .unwrap_or_default();
+    for summary in items {
+        let inv = cf
+            .get_invalidation()
+            .distribution_id(id)
+            .id(summary.id)
+            .send()
+            .await
+            .unwrap();
+        let mut paths = inv
+            .invalidation
+            .and_then(|i| i.invalidation_batch)
+            .and_then(|b| b.paths)
+            .and_then(|p| p.items)
+            .unwrap_or_default();
+        paths.sort();
+        out.push(paths);
+    }
+    out
+}

@@ -17,12 +17,14 @@ struct Shared {
     upstream: String,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
     calls: Arc<Mutex<Vec<String>>>,
+    failing: Arc<Mutex<Option<String>>>,
 }
 
 /// A running proxy.
 pub struct CountingProxy {
     addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
+    failing: Arc<Mutex<Option<String>>>,
 }
 
 async fn forward(State(s): State<Shared>, req: Request) -> Response {
@@ -34,7 +36,17 @@ async fn forward(State(s): State<Shared>, req: Request) -> Response {
         .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
         .map(str::to_owned);
     if let Some(op) = op {
+        let fail = s.failing.lock().unwrap().as_deref() == Some(op.as_str());
         s.calls.lock().unwrap().push(op);
+        if fail {
+            return Response::builder()
+                .status(500)
+                .header("content-type", "application/x-amz-json-1.0")
+                .body(Body::from(
+                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected by the test proxy"}"#,
+                ))
+                .unwrap();
+        }
     }
     let path = parts
         .uri
@@ -60,16 +72,27 @@ impl CountingProxy {
     /// Starts a proxy to `upstream` (e.g. moto's endpoint) on a free loopback port.
     pub async fn start(upstream: &str) -> Self {
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(Mutex::new(None));
         let shared = Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             calls: calls.clone(),
+            failing: failing.clone(),
         };
         let router = axum::Router::new().fallback(forward).with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { addr, calls }
+        Self {
+            addr,
+            calls,
+            failing,
+        }
+    }
+
+    /// Answers every request for DynamoDB operation `op` with a 500 from now on.
+    pub fn fail(&self, op: Option<&str>) {
+        *self.failing.lock().unwrap() = op.map(str::to_owned);
     }
 
     /// The endpoint to give the function instead of moto's.

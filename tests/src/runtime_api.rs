@@ -145,6 +145,18 @@ impl RuntimeApi {
 
     /// Starts `bootstrap` against this API with the Lambda variables and `env`.
     pub fn spawn(&mut self, bootstrap: &Path, name: &str, env: &[(String, String)]) {
+        self.spawn_logging(bootstrap, name, env, None);
+    }
+
+    /// As [`Self::spawn`], with everything the function prints (its logs) going
+    /// to `log` when given, at info level, so a test can read what it logged.
+    pub fn spawn_logging(
+        &mut self,
+        bootstrap: &Path,
+        name: &str,
+        env: &[(String, String)],
+        log: Option<&Path>,
+    ) {
         assert!(
             bootstrap.exists(),
             "{} is missing: build the functions with `cargo lambda build --release` (./scripts/test.sh does)",
@@ -159,10 +171,18 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None => Stdio::null(),
+            })
+            .stderr(match log {
+                Some(path) => Stdio::from(
+                    std::fs::OpenOptions::new().append(true).open(path).unwrap(),
+                ),
+                None => Stdio::inherit(),
+            })
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bootstrap.display()));
         self.child = Some(child);

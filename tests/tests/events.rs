@@ -31,13 +31,34 @@ async fn answer(app: &App<Arc<FsStore>, Arc<FsStore>>, name: &str) -> blog_core:
 #[test]
 fn every_event_file_has_an_expectation_and_a_route() {
     let names = events::names();
-    let expected: Vec<String> = EXPECTED.iter().map(|(n, _, _)| (*n).to_owned()).collect();
+    let expected: Vec<String> = EXPECTED
+        .iter()
+        .map(|(n, _, _)| (*n).to_owned())
+        .chain(events::API_EXPECTED.iter().map(|(n, _)| (*n).to_owned()))
+        .collect();
     let mut sorted = expected.clone();
     sorted.sort();
     assert_eq!(names, sorted, "events/ and EXPECTED list the same events");
     for name in &names {
         events::function_for(&events::load(name));
     }
+}
+
+#[tokio::test]
+async fn every_publish_event_gets_its_status_from_the_api() {
+    let dir = fixtures::content_dir();
+    let app = app(dir.path());
+    let publisher = blog_e2e::api::publisher(blog_core::cdn::LogCdn);
+    for (name, status) in events::API_EXPECTED {
+        let text = events::load(name);
+        assert_eq!(events::function_for(&text), blog_core::routes::Function::Publish, "{name}");
+        let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let res = blog_core::publish::handle(&app, &publisher, blog_core::lambda::to_core(req)).await;
+        assert_eq!(res.status().as_u16(), *status, "{name}: {}", String::from_utf8_lossy(res.body()));
+    }
+    // The event's post is on the site, and its image is served.
+    let page = blog_core::routes::handle(&app, http::Request::get("/posts/published-from-an-event/").body(bytes::Bytes::new()).unwrap()).await;
+    assert_eq!(page.status(), 200);
 }
 
 #[tokio::test]

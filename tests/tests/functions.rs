@@ -37,7 +37,7 @@ async fn deploy() -> Deployment {
     env.push(("BLOG_BUCKET".into(), bucket));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
     let mut apis = HashMap::new();
-    for f in Function::ALL {
+    for f in Function::PAGES {
         let mut api = RuntimeApi::start().await;
         api.spawn(&bootstrap(f), &format!("blog-{}", f.name()), &env);
         apis.insert(f.name(), api);

@@ -10,7 +10,8 @@ use axum::body::Body;
 use axum::extract::State;
 use blog_core::auth::Token;
 use blog_core::aws::{self, AwsSettings};
-use blog_core::cdn::LogCdn;
+use blog_core::cdn::cloudfront::CloudFront;
+use blog_core::cdn::{Cdn, CdnError, LogCdn};
 use blog_core::publish::{self, Publisher};
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
@@ -29,7 +30,7 @@ const MAX_BODY: usize = publish::assets::MAX_ASSET_BYTES + 64 * 1024;
 /// The site and its publish API.
 struct Site<P, A> {
     app: App<P, A>,
-    publisher: Publisher<LogCdn>,
+    publisher: Publisher<LocalCdn>,
 }
 
 /// Starts the server and runs until Ctrl-C.
@@ -52,6 +53,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let config = load_config(&args, addr)?;
     let token = publish_token()?;
+    let mut cdn = LocalCdn::Log(LogCdn);
     match args.store {
         Store::Fs => {
             let store = Arc::new(FsStore::open(&args.content).with_context(|| {
@@ -90,6 +92,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })
             .context("--store dynamo needs --table and --bucket (or BLOG_TABLE and BLOG_BUCKET)")?;
             let sdk = aws::sdk_config().await;
+            if let Some(id) = &args.distribution {
+                cdn = LocalCdn::CloudFront(CloudFront::new(aws::cloudfront(&sdk), id));
+            }
             let posts = DynamoPosts::new(aws::dynamodb(&sdk), &settings.table);
             let assets = S3Assets::new(aws::s3(&sdk), &settings.bucket);
             if let Some(dir) = &args.seed {
@@ -102,23 +107,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "Serving table {} and bucket {} at http://{addr}/ (Ctrl-C to stop)",
                 settings.table, settings.bucket
             );
-            run_server(listener, App::new(config, posts, assets)?, token, args.open).await
+            run_server(listener, App::new(config, posts, assets)?, token, cdn, args.open).await
         }
     }
 }
 
-/// The token the publish API takes: `BLOG_TOKEN`, or a fresh one shown to the
-/// author once (the only place a token is ever printed).
-fn publish_token() -> anyhow::Result<Token> {
+/// The token the publish API takes: `BLOG_TOKEN`, or a fresh one (then `true`:
+/// shown to the author once, the only place a token is ever printed).
+fn publish_token() -> anyhow::Result<(Token, bool)> {
     match std::env::var("BLOG_TOKEN") {
-        Ok(value) => Ok(Token::new(&value).context("BLOG_TOKEN")?),
-        Err(_) => {
-            let token = Token::generate().context("generating a publish token")?;
-            println!(
-                "Publish API token for this run: {} (set BLOG_TOKEN to choose one)",
-                token.reveal()
-            );
-            Ok(token)
+        Ok(value) => Ok((Token::new(&value).context("BLOG_TOKEN")?, false)),
+        Err(_) => Ok((
+            Token::generate().context("generating a publish token")?,
+            true,
+        )),
+    }
+}
+
+/// Where a local server's invalidations go: the log, or a real distribution
+/// (`--distribution`, e.g. on an emulator).
+enum LocalCdn {
+    Log(LogCdn),
+    CloudFront(CloudFront),
+}
+
+impl Cdn for LocalCdn {
+    async fn invalidate(&self, paths: &[String], reference: &str) -> Result<String, CdnError> {
+        match self {
+            LocalCdn::Log(c) => c.invalidate(paths, reference).await,
+            LocalCdn::CloudFront(c) => c.invalidate(paths, reference).await,
         }
     }
 }
@@ -126,13 +143,20 @@ fn publish_token() -> anyhow::Result<Token> {
 async fn run_server<P, A>(
     listener: TcpListener,
     app: App<P, A>,
-    token: Token,
+    (token, generated): (Token, bool),
+    cdn: LocalCdn,
     open: bool,
 ) -> anyhow::Result<()>
 where
     P: Posts + PostWriter + 'static,
     A: Assets + AssetWriter + 'static,
 {
+    if generated {
+        println!(
+            "Publish API token for this run: {} (set BLOG_TOKEN to choose one)",
+            token.reveal()
+        );
+    }
     if open {
         open_browser(&format!("http://{}/", listener.local_addr()?));
     }
@@ -140,7 +164,7 @@ where
         .fallback(handle::<P, A>)
         .with_state(Arc::new(Site {
             app,
-            publisher: Publisher { token, cdn: LogCdn },
+            publisher: Publisher { token, cdn },
         }));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

@@ -1,0 +1,64 @@
+//! A running `blog serve` for tests: started on a free port, its URL read from its
+//! first line, its log kept in a file, killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A `blog serve` process.
+pub struct BlogServe {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Everything it wrote to stderr (its log).
+    pub log: PathBuf,
+    _log_file: tempfile::NamedTempFile,
+}
+
+impl Drop for BlogServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BlogServe {
+    /// Starts `blog` (the binary at `bin`) with `serve --port 0` and `args`, with only
+    /// `env` in its environment.
+    pub fn start(bin: &Path, args: &[&str], env: &[(String, String)]) -> Self {
+        let log_file = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new(bin)
+            .args(["serve", "--port", "0", "--config", "/nonexistent/blog.toml"])
+            .args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file.reopen().unwrap()))
+            .spawn()
+            .expect("start blog serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(log_file.path()).unwrap_or_default();
+                panic!("no URL in the first line: {line:?}; log: {log}")
+            })
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            child,
+            base,
+            log: log_file.path().to_owned(),
+            _log_file: log_file,
+        }
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}

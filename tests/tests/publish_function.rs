@@ -1,0 +1,202 @@
+//! The real release `publish` bootstrap behind a loopback Runtime API, with
+//! DynamoDB, S3, CloudFront and Secrets Manager on moto's server: the events in
+//! `events/api-*.json` get their statuses, a publish lands in DynamoDB with exactly
+//! the invalidation batch CloudFront records, a failed invalidation is retried and
+//! reported without losing the post, storage faults answer 503 and change nothing,
+//! and the token never reaches the logs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use blog_e2e::api::TOKEN;
+use blog_e2e::events::{self, LambdaResponse, API_EXPECTED};
+use blog_e2e::runtime_api::RuntimeApi;
+use blog_e2e::{fixtures, moto, unique_name, workspace};
+
+fn bootstrap() -> std::path::PathBuf {
+    workspace().join("target/lambda/blog-publish/bootstrap")
+}
+
+struct Stack {
+    sdk: aws_config::SdkConfig,
+    table: String,
+    distribution: String,
+    env: Vec<(String, String)>,
+    _content: tempfile::TempDir,
+}
+
+/// Table, bucket, distribution and secret on moto; the function's environment.
+async fn stack(distribution_override: Option<&str>) -> Stack {
+    let content = fixtures::content_dir();
+    let (_, _, table, bucket) = fixtures::seed_aws(moto::endpoint(), content.path()).await;
+    let sdk = moto::sdk_config(moto::endpoint()).await;
+    let real = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
+    let distribution = distribution_override.map_or(real, str::to_owned);
+    let secret = unique_name("blog-publish");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret)
+        .secret_string(serde_json::json!({ "token": TOKEN, "distribution": distribution }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut env = moto::env(moto::endpoint());
+    env.push(("BLOG_TABLE".into(), table.clone()));
+    env.push(("BLOG_BUCKET".into(), bucket));
+    env.push(("BLOG_TOKEN_SECRET".into(), secret));
+    env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
+    Stack { sdk, table, distribution, env, _content: content }
+}
+
+async fn start(env: &[(String, String)], log: Option<&std::path::Path>) -> RuntimeApi {
+    let mut api = RuntimeApi::start().await;
+    api.spawn_logging(&bootstrap(), "blog-publish", env, log);
+    api
+}
+
+async fn invoke(api: &RuntimeApi, name: &str) -> LambdaResponse {
+    let out = api.invoke(&events::load(name)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    LambdaResponse::parse(&out)
+}
+
+fn json(res: &LambdaResponse) -> serde_json::Value {
+    serde_json::from_slice(&res.body).unwrap()
+}
+
+async fn post_item(s: &Stack, slug: &str) -> Option<HashMap<String, AttributeValue>> {
+    blog_core::aws::dynamodb(&s.sdk)
+        .get_item()
+        .table_name(&s.table)
+        .key("pk", AttributeValue::S(format!("POST#{slug}")))
+        .key("sk", AttributeValue::S("POST".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
+    let s = stack(None).await;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let api = start(&s.env, Some(log.path())).await;
+    let mut created = None;
+    for (name, status) in API_EXPECTED {
+        let res = invoke(&api, name).await;
+        assert_eq!(res.status, *status, "{name}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(res.header("content-type"), "application/json", "{name}");
+        if *name == "api-create-post" {
+            created = Some(json(&res));
+        }
+        if *status == 401 {
+            assert!(res.header("www-authenticate").starts_with("Bearer"), "{name}");
+        }
+    }
+    let created = created.unwrap();
+    assert_eq!(created["invalidation"]["status"], "created", "{created}");
+    assert_eq!(created["url"], "https://blog.test/posts/published-from-an-event/");
+    let item = post_item(&s, "published-from-an-event").await.expect("the post is in DynamoDB");
+    assert!(item["html"].as_s().unwrap().contains("<strong>publish</strong>"));
+
+    // CloudFront recorded exactly one batch: the paths the response reported.
+    let mut reported: Vec<String> = created["invalidation"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    reported.sort();
+    assert!(reported.contains(&"/tags/events/".to_owned()) && reported.contains(&"/feed.xml".to_owned()), "{reported:?}");
+    assert_eq!(moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await, vec![reported]);
+
+    // Nothing the function logged holds the token, though every event carried it.
+    drop(api);
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logged.contains("published"), "the log is captured: {logged}");
+    assert!(!logged.contains(TOKEN), "the token reached the log");
+    assert!(!logged.contains(&TOKEN[..16]), "part of the token reached the log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_invalidation_is_retried_and_reported_and_the_post_stays() {
+    let s = stack(Some("ENOSUCHDIST")).await;
+    let api = start(&s.env, None).await;
+    let res = invoke(&api, "api-create-post").await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let body = json(&res);
+    assert_eq!(body["invalidation"]["status"], "failed", "{body}");
+    assert_eq!(body["invalidation"]["attempts"], 3, "{body}");
+    assert!(body["invalidation"]["error"].as_str().unwrap().contains("NoSuchDistribution"), "{body}");
+    assert!(post_item(&s, "published-from-an-event").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_storage_answers_503_and_writes_nothing() {
+    let s = stack(None).await;
+    // DynamoDB alone points at a closed port; the secret still loads.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut env = s.env.clone();
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), format!("http://127.0.0.1:{port}")));
+    env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let api = start(&env, None).await;
+    let res = invoke(&api, "api-create-post").await;
+    assert_eq!(res.status, 503, "{}", String::from_utf8_lossy(&res.body));
+    assert!(json(&res)["message"].as_str().unwrap().contains("nothing was changed"));
+    assert!(post_item(&s, "published-from-an-event").await.is_none());
+    assert!(moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storage_failure_at_any_step_answers_503_and_leaves_the_table_as_it_was() {
+    let s = stack(None).await;
+    let proxy = blog_e2e::proxy::CountingProxy::start(moto::endpoint()).await;
+    let mut env = s.env.clone();
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), proxy.endpoint()));
+    let api = start(&env, None).await;
+    let scan = || async {
+        let out = blog_core::aws::dynamodb(&s.sdk)
+            .scan()
+            .table_name(&s.table)
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        let mut items: Vec<String> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| canonical(&AttributeValue::M(i)))
+            .collect();
+        items.sort();
+        items
+    };
+    let before = scan().await;
+    // A create reads (GetItem, Query) and then writes (TransactWriteItems): fail each.
+    for op in ["GetItem", "Query", "TransactWriteItems"] {
+        proxy.fail(Some(op));
+        let res = invoke(&api, "api-create-post").await;
+        assert_eq!(res.status, 503, "{op}: {}", String::from_utf8_lossy(&res.body));
+        assert!(proxy.take_calls().contains(&op.to_owned()), "{op} was reached");
+        assert!(scan().await == before, "a failed {op} changed the table");
+    }
+    proxy.fail(None);
+    assert_eq!(invoke(&api, "api-create-post").await.status, 201);
+    assert!(scan().await != before, "the create after the faults landed");
+}
+
+/// An attribute value as text with map keys sorted (DynamoDB maps are unordered).
+fn canonical(v: &AttributeValue) -> String {
+    match v {
+        AttributeValue::M(m) => {
+            let sorted: std::collections::BTreeMap<_, _> = m.iter().map(|(k, v)| (k, canonical(v))).collect();
+            format!("{sorted:?}")
+        }
+        AttributeValue::L(l) => format!("{:?}", l.iter().map(canonical).collect::<Vec<_>>()),
+        other => format!("{other:?}"),
+    }
+}

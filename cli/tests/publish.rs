@@ -17,7 +17,10 @@ use tempfile::TempDir;
 
 fn content() -> TempDir {
     let dir = TempDir::new().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"), dir.path());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"),
+        dir.path(),
+    );
     dir
 }
 
@@ -65,7 +68,11 @@ fn agent() -> ureq::Agent {
 
 fn fetch(url: &str) -> (u16, String) {
     let mut res = agent().get(url).call().unwrap();
-    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+    let bytes = res.body_mut().read_to_vec().unwrap();
+    (
+        res.status().as_u16(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 const POST: &str = "---\ntitle: Fresh from the terminal\ndate: 2025-03-01\ntags: [rust, cli]\n---\nWritten locally, published with **blog publish**.\n";
@@ -82,22 +89,48 @@ fn publish_update_upload_delete_show_on_the_served_site() {
 
     let out = blog(base, &["publish", f], TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains(&format!("created {base}/posts/fresh-post/")), "{}", stdout(&out));
-    for page in ["/", "/tags/cli/", "/tags/rust/", "/feed.xml", "/rss.xml", "/tags/cli/feed.xml", "/posts/fresh-post/"] {
+    assert!(
+        stdout(&out).contains(&format!("created {base}/posts/fresh-post/")),
+        "{}",
+        stdout(&out)
+    );
+    for page in [
+        "/",
+        "/tags/cli/",
+        "/tags/rust/",
+        "/feed.xml",
+        "/rss.xml",
+        "/tags/cli/feed.xml",
+        "/posts/fresh-post/",
+    ] {
         let (status, body) = fetch(&format!("{base}{page}"));
         assert_eq!(status, 200, "{page}");
-        assert!(body.contains("Fresh from the terminal"), "{page} lacks the new post");
+        assert!(
+            body.contains("Fresh from the terminal"),
+            "{page} lacks the new post"
+        );
     }
     // The batch a CDN would get is logged.
-    assert!(server.log().contains("/tags/cli/feed.xml"), "{}", server.log());
+    assert!(
+        server.log().contains("/tags/cli/feed.xml"),
+        "{}",
+        server.log()
+    );
 
     // Publishing again is a no-op; an edit updates at the current version.
     let out = blog(base, &["publish", f], TOKEN);
     assert!(stdout(&out).starts_with("unchanged"), "{}", stdout(&out));
     std::fs::write(&file, POST.replace("Written locally", "Edited locally")).unwrap();
     let out = blog(base, &["publish", f], TOKEN);
-    assert!(stdout(&out).starts_with("updated"), "{}{}", stdout(&out), stderr(&out));
-    assert!(fetch(&format!("{base}/posts/fresh-post/")).1.contains("Edited locally"));
+    assert!(
+        stdout(&out).starts_with("updated"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(fetch(&format!("{base}/posts/fresh-post/"))
+        .1
+        .contains("Edited locally"));
 
     // An image: stored by content, served, and the Markdown to paste printed.
     let png = work.path().join("dot.png");
@@ -105,24 +138,38 @@ fn publish_update_upload_delete_show_on_the_served_site() {
     let out = blog(base, &["upload", png.to_str().unwrap()], TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
     let markdown = stdout(&out);
-    let path = markdown.trim().strip_prefix("![dot](").and_then(|m| m.strip_suffix(')')).unwrap_or_else(|| panic!("{markdown}"));
+    let path = markdown
+        .trim()
+        .strip_prefix("![dot](")
+        .and_then(|m| m.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{markdown}"));
     assert_eq!(fetch(&format!("{base}{path}")).0, 200);
     let svg = work.path().join("x.svg");
     std::fs::write(&svg, "<svg onload=\"alert(1)\"/>").unwrap();
     let out = blog(base, &["upload", svg.to_str().unwrap()], TOKEN);
-    assert!(!out.status.success() && stderr(&out).contains("SVG is refused"), "{}", stderr(&out));
+    assert!(
+        !out.status.success() && stderr(&out).contains("SVG is refused"),
+        "{}",
+        stderr(&out)
+    );
 
     // Bad input is reported with its line, and publishes nothing.
     let bad = work.path().join("bad.md");
     std::fs::write(&bad, "---\ntitle: Bad\ndate: not-a-date\n---\nx").unwrap();
     let out = blog(base, &["publish", bad.to_str().unwrap()], TOKEN);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("line 3") && stderr(&out).contains("\"date\""), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 3") && stderr(&out).contains("\"date\""),
+        "{}",
+        stderr(&out)
+    );
 
     let out = blog(base, &["delete", "fresh-post"], TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(fetch(&format!("{base}/posts/fresh-post/")).0, 404);
-    assert!(!fetch(&format!("{base}/")).1.contains("Fresh from the terminal"));
+    assert!(!fetch(&format!("{base}/"))
+        .1
+        .contains("Fresh from the terminal"));
 }
 
 #[test]
@@ -135,7 +182,7 @@ fn import_takes_other_engines_folders_lists_failures_and_is_safe_to_rerun() {
         ("_posts/2024-02-03-jekyll-post.md", "---\nlayout: post\ntitle: From Jekyll\ntags: [ruby]\n---\nJekyll body.\n"),
         ("content/posts/hugo-bundle/index.md", "---\ntitle: From Hugo\ndate: 2024-03-04T10:00:00Z\ndraft: false\ntags: [go]\n---\nHugo body.\n"),
         ("content/posts/_index.md", "---\ntitle: Section\n---\n"),
-        ("zola/zola-post.md", "+++\ntitle = \"From Zola\"\ndate = 2024-04-05\n+++\nZola body.\n"),
+        ("zola/zola-post.md", "+++\ntitle = \"From Zola\"\ndate = 2024-04-05\n[taxonomies]\ntags = [\"zola\"]\n+++\nZola body.\n"),
         ("pages/flask-page.md", "title: From Flask\ndate: 2024-05-06\npublished: true\n\nFlask body.\n"),
         ("pages/broken.md", "---\ndate: 2024-01-01\n---\nNo title.\n"),
     ];
@@ -149,16 +196,32 @@ fn import_takes_other_engines_folders_lists_failures_and_is_safe_to_rerun() {
     assert!(!out.status.success(), "a failed file fails the import");
     let text = stdout(&out);
     assert!(text.contains("imported 4 of 5"), "{text}");
-    assert!(text.contains("broken.md") && text.contains("\"title\" is missing"), "{text}");
-    for (slug, title) in [("jekyll-post", "From Jekyll"), ("hugo-bundle", "From Hugo"), ("zola-post", "From Zola"), ("flask-page", "From Flask")] {
+    assert!(
+        text.contains("broken.md") && text.contains("\"title\" is missing"),
+        "{text}"
+    );
+    for (slug, title) in [
+        ("jekyll-post", "From Jekyll"),
+        ("hugo-bundle", "From Hugo"),
+        ("zola-post", "From Zola"),
+        ("flask-page", "From Flask"),
+    ] {
         let (status, body) = fetch(&format!("{base}/posts/{slug}/"));
         assert_eq!(status, 200, "{slug}");
         assert!(body.contains(title), "{slug}");
     }
-    assert!(fetch(&format!("{base}/posts/jekyll-post/")).1.contains("2024-02-03"));
+    assert!(fetch(&format!("{base}/posts/jekyll-post/"))
+        .1
+        .contains("2024-02-03"));
+    assert!(fetch(&format!("{base}/tags/zola/")).1.contains("From Zola"));
+    assert!(fetch(&format!("{base}/tags/go/")).1.contains("From Hugo"));
     // Again: nothing new, nothing duplicated, the same one failure.
     let out = blog(base, &["import", dir_arg], TOKEN);
-    assert!(stdout(&out).contains("imported 4 of 5") && stdout(&out).contains("4 unchanged"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("imported 4 of 5") && stdout(&out).contains("4 unchanged"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -168,11 +231,17 @@ fn two_updates_with_one_version_have_exactly_one_winner_every_time() {
     let url = format!("{}/api/posts/hello-world", server.base);
     let original = std::fs::read_to_string(dir.path().join("hello-world.md")).unwrap();
     for round in 0..25 {
-        let mut res = agent().get(&url).header("authorization", format!("Bearer {TOKEN}")).call().unwrap();
+        let mut res = agent()
+            .get(&url)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .call()
+            .unwrap();
         assert_eq!(res.status(), 200);
         let tag = res.headers()["etag"].to_str().unwrap().to_owned();
         let _ = res.body_mut().read_to_string();
-        let bodies: Vec<String> = (0..2).map(|i| original.replace("Hello", &format!("Hello {round}-{i}"))).collect();
+        let bodies: Vec<String> = (0..2)
+            .map(|i| original.replace("Hello", &format!("Hello {round}-{i}")))
+            .collect();
         let statuses: Vec<(u16, String)> = std::thread::scope(|s| {
             let handles: Vec<_> = bodies
                 .iter()
@@ -196,12 +265,19 @@ fn two_updates_with_one_version_have_exactly_one_winner_every_time() {
         codes.sort_unstable();
         assert_eq!(codes, [200, 412], "round {round}");
         let winner = &statuses.iter().find(|(c, _)| *c == 200).unwrap().1;
-        assert_eq!(&std::fs::read_to_string(dir.path().join("hello-world.md")).unwrap(), winner, "round {round}");
+        assert_eq!(
+            &std::fs::read_to_string(dir.path().join("hello-world.md")).unwrap(),
+            winner,
+            "round {round}"
+        );
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| {
-        let name = e.unwrap().file_name().into_string().unwrap();
-        name.ends_with(".tmp").then_some(name)
-    }).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.ends_with(".tmp").then_some(name)
+        })
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -218,14 +294,26 @@ fn the_token_never_reaches_a_log_or_an_error() {
     let post = TempDir::new().unwrap();
     let file = post.path().join("p.md");
     std::fs::write(&file, POST).unwrap();
-    assert!(blog(base, &["publish", file.to_str().unwrap()], TOKEN).status.success());
+    assert!(blog(base, &["publish", file.to_str().unwrap()], TOKEN)
+        .status
+        .success());
     let log = server.log();
-    assert!(log.contains("missing or wrong token") && log.contains("published"), "{log}");
-    assert!(!log.contains(&TOKEN[..20]), "the token reached the server's debug log");
+    assert!(
+        log.contains("missing or wrong token") && log.contains("published"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&TOKEN[..20]),
+        "the token reached the server's debug log"
+    );
     assert!(!log.contains(&wrong[..20]));
 
     // Without BLOG_TOKEN the server makes one, prints it once on stdout, logs it nowhere.
-    let other = BlogServe::start(Path::new(env!("CARGO_BIN_EXE_blog")), &["--content", dir.path().to_str().unwrap()], &[("BLOG_LOG".into(), "debug".into())]);
+    let other = BlogServe::start(
+        Path::new(env!("CARGO_BIN_EXE_blog")),
+        &["--content", dir.path().to_str().unwrap()],
+        &[("BLOG_LOG".into(), "debug".into())],
+    );
     assert!(!other.log().contains("Publish API token"));
 }
 
@@ -241,7 +329,16 @@ async fn on_dynamodb_a_publish_lands_in_the_table_and_cloudfront_records_the_bat
     env.extend(self::env());
     let server = BlogServe::start(
         Path::new(env!("CARGO_BIN_EXE_blog")),
-        &["--store", "dynamo", "--table", &table, "--bucket", &bucket, "--distribution", &id],
+        &[
+            "--store",
+            "dynamo",
+            "--table",
+            &table,
+            "--bucket",
+            &bucket,
+            "--distribution",
+            &id,
+        ],
         &env,
     );
     let base = server.base.clone();
@@ -255,14 +352,26 @@ async fn on_dynamodb_a_publish_lands_in_the_table_and_cloudfront_records_the_bat
     .await
     .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("path(s) invalidated"), "{}", stdout(&out));
-    let home = tokio::task::spawn_blocking(move || fetch(&format!("{base}/"))).await.unwrap();
+    assert!(
+        stdout(&out).contains("path(s) invalidated"),
+        "{}",
+        stdout(&out)
+    );
+    let home = tokio::task::spawn_blocking(move || fetch(&format!("{base}/")))
+        .await
+        .unwrap();
     assert!(home.1.contains("Fresh from the terminal"));
     let item = blog_core::aws::dynamodb(&sdk)
         .get_item()
         .table_name(&table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("POST#fresh-post".into()))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("POST".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("POST#fresh-post".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("POST".into()),
+        )
         .send()
         .await
         .unwrap()
@@ -271,7 +380,21 @@ async fn on_dynamodb_a_publish_lands_in_the_table_and_cloudfront_records_the_bat
     assert_eq!(item["title"].as_s().unwrap(), "Fresh from the terminal");
     let batches = blog_e2e::moto::invalidations(&cf, &id).await;
     assert_eq!(batches.len(), 1);
-    for p in ["/", "/?*", "/posts/fresh-post/", "/tags/cli/", "/tags/cli/feed.xml", "/feed.xml", "/rss.xml", "/sitemap.xml", "/tags/"] {
-        assert!(batches[0].contains(&p.to_owned()), "{p} not in {:?}", batches[0]);
+    for p in [
+        "/",
+        "/?*",
+        "/posts/fresh-post/",
+        "/tags/cli/",
+        "/tags/cli/feed.xml",
+        "/feed.xml",
+        "/rss.xml",
+        "/sitemap.xml",
+        "/tags/",
+    ] {
+        assert!(
+            batches[0].contains(&p.to_owned()),
+            "{p} not in {:?}",
+            batches[0]
+        );
     }
 }

@@ -223,17 +223,28 @@ fn toml_fields(header: &str, first_line: usize) -> Result<Vec<Field>, InputError
             format!("front matter is not valid TOML: {}", e.message()),
         )
     })?;
-    Ok(table
-        .into_iter()
-        .map(|(key, v)| {
-            let line = key_line(header, first_line, &key, '=');
-            Field {
-                key,
-                value: toml_raw(v),
-                line,
+    let mut fields: Vec<Field> = Vec::new();
+    for (key, v) in table {
+        // Zola keeps tags under [taxonomies]; read them as the top-level field.
+        if let (true, toml::Value::Table(taxonomies)) = (key == "taxonomies", &v) {
+            if let Some(tags) = taxonomies.get("tags") {
+                let line = key_line(header, first_line, "tags", '=');
+                fields.push(Field {
+                    key: "tags".into(),
+                    value: toml_raw(tags.clone()),
+                    line,
+                });
             }
-        })
-        .collect())
+            continue;
+        }
+        let line = key_line(header, first_line, &key, '=');
+        fields.push(Field {
+            key,
+            value: toml_raw(v),
+            line,
+        });
+    }
+    Ok(fields)
 }
 
 fn toml_raw(v: toml::Value) -> Raw {

@@ -23,7 +23,12 @@ fn publisher() -> Publisher<LogCdn> {
     }
 }
 
-fn req(method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> http::Request<Bytes> {
+fn req(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> http::Request<Bytes> {
     let mut b = http::Request::builder().method(method).uri(uri);
     if !headers.iter().any(|(k, _)| *k == "authorization") {
         b = b.header("authorization", format!("Bearer {TOKEN}"));
@@ -57,7 +62,10 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(root, &p, out);
             } else if p.file_name().unwrap() != ".blog.lock" {
-                out.insert(p.strip_prefix(root).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -67,10 +75,17 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 async fn etag(site: &Site, slug: &str) -> String {
-    let r = call(site, req("GET", &format!("/api/posts/{slug}"), &[], Bytes::new())).await;
+    let r = call(
+        site,
+        req("GET", &format!("/api/posts/{slug}"), &[], Bytes::new()),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.json);
     r.headers["etag"].to_str().unwrap().to_owned()
 }
+
+/// (what, request, status, a phrase the message must contain, the field it names)
+type Case<'a> = (&'a str, http::Request<Bytes>, u16, &'a str, Option<&'a str>);
 
 const MD: (&str, &str) = ("content-type", "text/markdown; charset=utf-8");
 const JSON: (&str, &str) = ("content-type", "application/json");
@@ -81,73 +96,404 @@ async fn every_bad_input_is_refused_with_what_to_fix_and_changes_nothing() {
     let site = support::site();
     let hello = etag(&site, "hello-world").await;
     let stale = "\"12345\"";
-    let big = format!("---\ntitle: Big\ndate: 2025-01-01\n---\n{}", "x".repeat(200 * 1024));
+    let big = format!(
+        "---\ntitle: Big\ndate: 2025-01-01\n---\n{}",
+        "x".repeat(200 * 1024)
+    );
     let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
     let mut huge_png = png.clone();
     huge_png.resize(publish::assets::MAX_ASSET_BYTES + 1, 0);
     let wrong = format!("Bearer {TOKEN}x");
-    // (what, request, status, a phrase the message must contain, field)
-    let cases: Vec<(&str, http::Request<Bytes>, u16, &str, Option<&str>)> = vec![
-        ("no token", req("POST", "/api/posts", &[MD, ("authorization", "")], GOOD), 401, "Bearer", None),
-        ("wrong token", req("POST", "/api/posts", &[MD, ("authorization", &wrong)], GOOD), 401, "Bearer", None),
-        ("missing title", req("POST", "/api/posts", &[MD], "---\ndate: 2025-01-01\n---\nx"), 400, "missing", Some("title")),
-        ("bad date, with line", req("POST", "/api/posts", &[MD], "---\ntitle: T\ntags: []\ndate: someday\n---\nx"), 400, "line 4", Some("date")),
-        ("broken YAML", req("POST", "/api/posts", &[MD], "---\ntitle: [unclosed\ndate: 2025-01-01\n---\nx"), 400, "YAML", None),
-        ("invalid slug", req("POST", "/api/posts", &[MD], "---\ntitle: T\ndate: 2025-01-01\nslug: Not A Slug\n---\nx"), 400, "a-z", Some("slug")),
-        ("invalid slug in URL", req("PUT", "/api/posts/Bad_Slug", &[MD, ("if-match", "\"1\"")], GOOD), 400, "a-z", Some("slug")),
-        ("duplicate slug", req("POST", "/api/posts", &[MD], "---\ntitle: Hello again\ndate: 2025-01-01\nslug: hello-world\n---\nx"), 409, "already exists", None),
-        ("stale If-Match", req("PUT", "/api/posts/hello-world", &[MD, ("if-match", stale)], GOOD), 412, "changed since", None),
-        ("missing If-Match", req("PUT", "/api/posts/hello-world", &[MD], GOOD), 428, "If-Match", None),
-        ("If-Match *", req("PUT", "/api/posts/hello-world", &[MD, ("if-match", "*")], GOOD), 428, "ETag", None),
-        ("stale delete", req("DELETE", "/api/posts/hello-world", &[("if-match", stale)], Bytes::new()), 412, "changed since", None),
-        ("delete without If-Match", req("DELETE", "/api/posts/hello-world", &[], Bytes::new()), 428, "If-Match", None),
-        ("rename onto a post", req("PUT", "/api/posts/hello-world", &[MD, ("if-match", &hello)], "---\ntitle: T\ndate: 2025-01-01\nslug: markdown-showcase\n---\nx"), 409, "exists", None),
-        ("alias of another post", req("POST", "/api/posts", &[MD], "---\ntitle: Thief\ndate: 2025-01-01\naliases: [/architecture/]\n---\nx"), 409, "belongs to", None),
-        ("body over the limit", req("POST", "/api/posts", &[MD], big.clone()), 413, "limit is 131072", None),
-        ("JSON source over the limit", req("POST", "/api/posts", &[JSON], serde_json::json!({"source": big}).to_string()), 413, "limit is 131072", None),
-        ("wrong content type", req("POST", "/api/posts", &[("content-type", "image/png")], GOOD), 415, "text/markdown", None),
-        ("no content type", req("POST", "/api/posts", &[], GOOD), 415, "text/markdown", None),
-        ("other charset", req("POST", "/api/posts", &[("content-type", "text/markdown; charset=latin1")], GOOD), 415, "UTF-8", None),
-        ("invalid UTF-8", req("POST", "/api/posts", &[MD], b"---\ntitle: T\xff\ndate: 2025-01-01\n---\n".to_vec()), 400, "offset 12", None),
-        ("malformed JSON", req("POST", "/api/posts", &[JSON], "{\"source\": "), 400, "JSON", None),
-        ("JSON without source", req("POST", "/api/posts", &[JSON], "{\"body\": \"x\"}"), 400, "source", None),
-        ("file name with a path", req("POST", "/api/posts", &[JSON], serde_json::json!({"source": GOOD, "file_name": "../x.md"}).to_string()), 400, "plain file name", Some("file_name")),
-        ("HTML as an image", req("POST", "/api/assets?name=a.png", &[], "<html><script>alert(1)</script>"), 415, "not a PNG", None),
-        ("SVG", req("POST", "/api/assets?name=a.svg", &[], "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>"), 415, "SVG is refused", None),
-        ("oversized asset", req("POST", "/api/assets?name=a.png", &[], huge_png), 413, "presigned", None),
-        ("asset name with ..", req("POST", "/api/assets?name=..%2Fa.png", &[], png.clone()), 400, "..", Some("name")),
-        ("asset name with a slash", req("POST", "/api/assets?name=img%2Fa.png", &[], png.clone()), 400, "slashes", Some("name")),
-        ("asset without a name", req("POST", "/api/assets", &[], png.clone()), 400, "?name=", Some("name")),
-        ("empty asset", req("POST", "/api/assets?name=a.png", &[], Bytes::new()), 400, "empty", None),
-        ("presign on the local store", req("POST", "/api/assets/uploads", &[JSON], serde_json::json!({"name": "a.png", "size": 10, "sha256": "ab".repeat(32)}).to_string()), 400, "presigned", None),
-        ("unknown route", req("GET", "/api/nothing", &[], Bytes::new()), 404, "/api/nothing", None),
-        ("unknown post", req("GET", "/api/posts/no-such-post", &[], Bytes::new()), 404, "", None),
-        ("update of a missing post", req("PUT", "/api/posts/no-such-post", &[MD, ("if-match", "\"1\"")], GOOD), 404, "", None),
-        ("wrong method", req("PATCH", "/api/posts", &[MD], GOOD), 405, "GET, POST", None),
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "no token",
+            req("POST", "/api/posts", &[MD, ("authorization", "")], GOOD),
+            401,
+            "Bearer",
+            None,
+        ),
+        (
+            "wrong token",
+            req("POST", "/api/posts", &[MD, ("authorization", &wrong)], GOOD),
+            401,
+            "Bearer",
+            None,
+        ),
+        (
+            "missing title",
+            req("POST", "/api/posts", &[MD], "---\ndate: 2025-01-01\n---\nx"),
+            400,
+            "missing",
+            Some("title"),
+        ),
+        (
+            "bad date, with line",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: T\ntags: []\ndate: someday\n---\nx",
+            ),
+            400,
+            "line 4",
+            Some("date"),
+        ),
+        (
+            "broken YAML",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: [unclosed\ndate: 2025-01-01\n---\nx",
+            ),
+            400,
+            "YAML",
+            None,
+        ),
+        (
+            "invalid slug",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: T\ndate: 2025-01-01\nslug: Not A Slug\n---\nx",
+            ),
+            400,
+            "a-z",
+            Some("slug"),
+        ),
+        (
+            "invalid slug in URL",
+            req(
+                "PUT",
+                "/api/posts/Bad_Slug",
+                &[MD, ("if-match", "\"1\"")],
+                GOOD,
+            ),
+            400,
+            "a-z",
+            Some("slug"),
+        ),
+        (
+            "duplicate slug",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: Hello again\ndate: 2025-01-01\nslug: hello-world\n---\nx",
+            ),
+            409,
+            "already exists",
+            None,
+        ),
+        (
+            "stale If-Match",
+            req(
+                "PUT",
+                "/api/posts/hello-world",
+                &[MD, ("if-match", stale)],
+                GOOD,
+            ),
+            412,
+            "changed since",
+            None,
+        ),
+        (
+            "missing If-Match",
+            req("PUT", "/api/posts/hello-world", &[MD], GOOD),
+            428,
+            "If-Match",
+            None,
+        ),
+        (
+            "If-Match *",
+            req(
+                "PUT",
+                "/api/posts/hello-world",
+                &[MD, ("if-match", "*")],
+                GOOD,
+            ),
+            428,
+            "ETag",
+            None,
+        ),
+        (
+            "stale delete",
+            req(
+                "DELETE",
+                "/api/posts/hello-world",
+                &[("if-match", stale)],
+                Bytes::new(),
+            ),
+            412,
+            "changed since",
+            None,
+        ),
+        (
+            "delete without If-Match",
+            req("DELETE", "/api/posts/hello-world", &[], Bytes::new()),
+            428,
+            "If-Match",
+            None,
+        ),
+        (
+            "rename onto a post",
+            req(
+                "PUT",
+                "/api/posts/hello-world",
+                &[MD, ("if-match", &hello)],
+                "---\ntitle: T\ndate: 2025-01-01\nslug: markdown-showcase\n---\nx",
+            ),
+            409,
+            "exists",
+            None,
+        ),
+        (
+            "alias of another post",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: Thief\ndate: 2025-01-01\naliases: [/architecture/]\n---\nx",
+            ),
+            409,
+            "belongs to",
+            None,
+        ),
+        (
+            "body over the limit",
+            req("POST", "/api/posts", &[MD], big.clone()),
+            413,
+            "limit is 131072",
+            None,
+        ),
+        (
+            "JSON source over the limit",
+            req(
+                "POST",
+                "/api/posts",
+                &[JSON],
+                serde_json::json!({"source": big}).to_string(),
+            ),
+            413,
+            "limit is 131072",
+            None,
+        ),
+        (
+            "wrong content type",
+            req("POST", "/api/posts", &[("content-type", "image/png")], GOOD),
+            415,
+            "text/markdown",
+            None,
+        ),
+        (
+            "no content type",
+            req("POST", "/api/posts", &[], GOOD),
+            415,
+            "text/markdown",
+            None,
+        ),
+        (
+            "other charset",
+            req(
+                "POST",
+                "/api/posts",
+                &[("content-type", "text/markdown; charset=latin1")],
+                GOOD,
+            ),
+            415,
+            "UTF-8",
+            None,
+        ),
+        (
+            "invalid UTF-8",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                b"---\ntitle: T\xff\ndate: 2025-01-01\n---\n".to_vec(),
+            ),
+            400,
+            "offset 12",
+            None,
+        ),
+        (
+            "malformed JSON",
+            req("POST", "/api/posts", &[JSON], "{\"source\": "),
+            400,
+            "JSON",
+            None,
+        ),
+        (
+            "JSON without source",
+            req("POST", "/api/posts", &[JSON], "{\"body\": \"x\"}"),
+            400,
+            "source",
+            None,
+        ),
+        (
+            "file name with a path",
+            req(
+                "POST",
+                "/api/posts",
+                &[JSON],
+                serde_json::json!({"source": GOOD, "file_name": "../x.md"}).to_string(),
+            ),
+            400,
+            "plain file name",
+            Some("file_name"),
+        ),
+        (
+            "HTML as an image",
+            req(
+                "POST",
+                "/api/assets?name=a.png",
+                &[],
+                "<html><script>alert(1)</script>",
+            ),
+            415,
+            "not a PNG",
+            None,
+        ),
+        (
+            "SVG",
+            req(
+                "POST",
+                "/api/assets?name=a.svg",
+                &[],
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+            ),
+            415,
+            "SVG is refused",
+            None,
+        ),
+        (
+            "oversized asset",
+            req("POST", "/api/assets?name=a.png", &[], huge_png),
+            413,
+            "presigned",
+            None,
+        ),
+        (
+            "asset name with ..",
+            req("POST", "/api/assets?name=..%2Fa.png", &[], png.clone()),
+            400,
+            "..",
+            Some("name"),
+        ),
+        (
+            "asset name with a slash",
+            req("POST", "/api/assets?name=img%2Fa.png", &[], png.clone()),
+            400,
+            "slashes",
+            Some("name"),
+        ),
+        (
+            "asset without a name",
+            req("POST", "/api/assets", &[], png.clone()),
+            400,
+            "?name=",
+            Some("name"),
+        ),
+        (
+            "empty asset",
+            req("POST", "/api/assets?name=a.png", &[], Bytes::new()),
+            400,
+            "empty",
+            None,
+        ),
+        (
+            "presign on the local store",
+            req(
+                "POST",
+                "/api/assets/uploads",
+                &[JSON],
+                serde_json::json!({"name": "a.png", "size": 10, "sha256": "ab".repeat(32)})
+                    .to_string(),
+            ),
+            400,
+            "presigned",
+            None,
+        ),
+        (
+            "unknown route",
+            req("GET", "/api/nothing", &[], Bytes::new()),
+            404,
+            "/api/nothing",
+            None,
+        ),
+        (
+            "unknown post",
+            req("GET", "/api/posts/no-such-post", &[], Bytes::new()),
+            404,
+            "",
+            None,
+        ),
+        (
+            "update of a missing post",
+            req(
+                "PUT",
+                "/api/posts/no-such-post",
+                &[MD, ("if-match", "\"1\"")],
+                GOOD,
+            ),
+            404,
+            "",
+            None,
+        ),
+        (
+            "wrong method",
+            req("PATCH", "/api/posts", &[MD], GOOD),
+            405,
+            "GET, POST",
+            None,
+        ),
     ];
     let before = snapshot(site.dir.path());
     for (what, request, status, phrase, field) in cases {
         let r = call(&site, request).await;
         assert_eq!(r.status, status, "{what}: {}", r.json);
         let message = r.json["message"].as_str().unwrap_or_default();
-        assert!(message.contains(phrase), "{what}: \"{message}\" lacks \"{phrase}\"");
+        assert!(
+            message.contains(phrase),
+            "{what}: \"{message}\" lacks \"{phrase}\""
+        );
         if let Some(f) = field {
             assert_eq!(r.json["field"].as_str(), Some(f), "{what}: {}", r.json);
         }
         assert_eq!(r.headers["cache-control"], "no-store", "{what}");
         match status {
-            401 => assert!(r.headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"), "{what}"),
+            401 => assert!(
+                r.headers["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Bearer"),
+                "{what}"
+            ),
             405 => assert_eq!(r.headers["allow"], "GET, POST", "{what}"),
             _ => {}
         }
-        assert_eq!(snapshot(site.dir.path()), before, "{what} changed the content folder");
+        assert_eq!(
+            snapshot(site.dir.path()),
+            before,
+            "{what} changed the content folder"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
     let site = support::site();
-    let created = call(&site, req("POST", "/api/posts", &[JSON], serde_json::json!({"source": GOOD, "file_name": "good-post.md"}).to_string())).await;
+    let created = call(
+        &site,
+        req(
+            "POST",
+            "/api/posts",
+            &[JSON],
+            serde_json::json!({"source": GOOD, "file_name": "good-post.md"}).to_string(),
+        ),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.json);
     assert_eq!(created.json["slug"], "good-post");
     assert_eq!(created.headers["location"], "/api/posts/good-post");
@@ -159,28 +505,71 @@ async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
 
     // GET shows the source and version; the source reads back as the same post.
     let got = call(&site, req("GET", "/api/posts/good-post", &[], Bytes::new())).await;
-    assert_eq!(got.json["version"].as_str().map(|v| format!("\"{v}\"")), Some(v1.clone()));
+    assert_eq!(
+        got.json["version"].as_str().map(|v| format!("\"{v}\"")),
+        Some(v1.clone())
+    );
     let source = got.json["source"].as_str().unwrap();
-    assert!(source.contains("title: Good") && source.contains("Good body."), "{source}");
+    assert!(
+        source.contains("title: Good") && source.contains("Good body."),
+        "{source}"
+    );
 
     // An update at v1 lands; a second one at v1 is stale.
     let edit = GOOD.replace("Good body.", "Better body.");
-    let r = call(&site, req("PUT", "/api/posts/good-post", &[MD, ("if-match", &v1)], edit.clone())).await;
+    let r = call(
+        &site,
+        req(
+            "PUT",
+            "/api/posts/good-post",
+            &[MD, ("if-match", &v1)],
+            edit.clone(),
+        ),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert!(text(&get(&site, "/posts/good-post/").await).contains("Better body."));
-    let again = call(&site, req("PUT", "/api/posts/good-post", &[MD, ("if-match", &v1)], edit.replace("Better", "Other"))).await;
+    let again = call(
+        &site,
+        req(
+            "PUT",
+            "/api/posts/good-post",
+            &[MD, ("if-match", &v1)],
+            edit.replace("Better", "Other"),
+        ),
+    )
+    .await;
     assert_eq!(again.status, 412, "{}", again.json);
 
     // The listing includes drafts.
     let list = call(&site, req("GET", "/api/posts", &[], Bytes::new())).await;
-    let drafts: Vec<&str> = list.json["posts"].as_array().unwrap().iter().filter(|p| p["draft"] == true).map(|p| p["slug"].as_str().unwrap()).collect();
+    let drafts: Vec<&str> = list.json["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["draft"] == true)
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
     assert_eq!(drafts, ["next-post-ideas"]);
 
     // Delete removes it from the site.
     let v2 = etag(&site, "good-post").await;
-    let gone = call(&site, req("DELETE", "/api/posts/good-post", &[("if-match", &v2)], Bytes::new())).await;
+    let gone = call(
+        &site,
+        req(
+            "DELETE",
+            "/api/posts/good-post",
+            &[("if-match", &v2)],
+            Bytes::new(),
+        ),
+    )
+    .await;
     assert_eq!(gone.status, 200, "{}", gone.json);
-    assert!(gone.json["invalidation"]["paths"].as_array().unwrap().iter().any(|p| p == "/posts/good-post/"));
+    assert!(gone.json["invalidation"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "/posts/good-post/"));
     assert_eq!(get(&site, "/posts/good-post/").await.status(), 404);
     assert!(!site.dir.path().join("good-post.md").exists());
 }
@@ -189,10 +578,17 @@ async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
 async fn images_are_stored_by_content_and_served() {
     let site = support::site();
     let png = b"\x89PNG\r\n\x1a\nnot really a whole png".to_vec();
-    let r = call(&site, req("POST", "/api/assets?name=My%20Photo.PNG", &[], png.clone())).await;
+    let r = call(
+        &site,
+        req("POST", "/api/assets?name=My%20Photo.PNG", &[], png.clone()),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let path = r.json["path"].as_str().unwrap().to_owned();
-    assert!(path.starts_with("/assets/my-photo-") && path.ends_with(".png"), "{path}");
+    assert!(
+        path.starts_with("/assets/my-photo-") && path.ends_with(".png"),
+        "{path}"
+    );
     assert_eq!(r.json["markdown"], format!("![my-photo]({path})"));
     let served = get(&site, &path).await;
     assert_eq!(served.status(), 200);
@@ -200,5 +596,8 @@ async fn images_are_stored_by_content_and_served() {
     assert_eq!(served.headers()["content-type"], "image/png");
     // The same bytes under another name land on the same content hash.
     let again = call(&site, req("POST", "/api/assets?name=other.png", &[], png)).await;
-    assert_eq!(again.json["key"].as_str().unwrap()[6..], r.json["key"].as_str().unwrap()[9..]);
+    assert_eq!(
+        again.json["key"].as_str().unwrap()[6..],
+        r.json["key"].as_str().unwrap()[9..]
+    );
 }

@@ -115,8 +115,8 @@ pub fn env(endpoint: &str) -> Vec<(String, String)> {
 /// A CloudFront distribution on moto, as the stack has one; returns its id.
 pub async fn distribution(cf: &aws_sdk_cloudfront::Client) -> String {
     use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
-        OriginProtocolPolicy, Origins, ViewerProtocolPolicy,
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy,
+        Origins, ViewerProtocolPolicy,
     };
     let origin = Origin::builder()
         .id("api")
@@ -135,7 +135,13 @@ pub async fn distribution(cf: &aws_sdk_cloudfront::Client) -> String {
         .caller_reference(crate::unique_name("dist"))
         .comment("blog test")
         .enabled(true)
-        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
         .default_cache_behavior(
             DefaultCacheBehavior::builder()
                 .target_origin_id("api")
@@ -157,7 +163,12 @@ pub async fn distribution(cf: &aws_sdk_cloudfront::Client) -> String {
 
 /// The invalidation batches CloudFront recorded for a distribution, each sorted.
 pub async fn invalidations(cf: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec<String>> {
-    let list = cf.list_invalidations().distribution_id(id).send().await.unwrap();
+    let list = cf
+        .list_invalidations()
+        .distribution_id(id)
+        .send()
+        .await
+        .unwrap();
     let mut out = Vec::new();
     let items = list
         .invalidation_list

@@ -178,9 +178,9 @@ impl RuntimeApi {
                 None => Stdio::null(),
             })
             .stderr(match log {
-                Some(path) => Stdio::from(
-                    std::fs::OpenOptions::new().append(true).open(path).unwrap(),
-                ),
+                Some(path) => {
+                    Stdio::from(std::fs::OpenOptions::new().append(true).open(path).unwrap())
+                }
                 None => Stdio::inherit(),
             })
             .spawn()

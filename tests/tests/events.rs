@@ -51,13 +51,29 @@ async fn every_publish_event_gets_its_status_from_the_api() {
     let publisher = blog_e2e::api::publisher(blog_core::cdn::LogCdn);
     for (name, status) in events::API_EXPECTED {
         let text = events::load(name);
-        assert_eq!(events::function_for(&text), blog_core::routes::Function::Publish, "{name}");
+        assert_eq!(
+            events::function_for(&text),
+            blog_core::routes::Function::Publish,
+            "{name}"
+        );
         let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let res = blog_core::publish::handle(&app, &publisher, blog_core::lambda::to_core(req)).await;
-        assert_eq!(res.status().as_u16(), *status, "{name}: {}", String::from_utf8_lossy(res.body()));
+        let res =
+            blog_core::publish::handle(&app, &publisher, blog_core::lambda::to_core(req)).await;
+        assert_eq!(
+            res.status().as_u16(),
+            *status,
+            "{name}: {}",
+            String::from_utf8_lossy(res.body())
+        );
     }
     // The event's post is on the site, and its image is served.
-    let page = blog_core::routes::handle(&app, http::Request::get("/posts/published-from-an-event/").body(bytes::Bytes::new()).unwrap()).await;
+    let page = blog_core::routes::handle(
+        &app,
+        http::Request::get("/posts/published-from-an-event/")
+            .body(bytes::Bytes::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(page.status(), 200);
 }
 

@@ -38,7 +38,9 @@ async fn stack(distribution_override: Option<&str>) -> Stack {
     aws_sdk_secretsmanager::Client::new(&sdk)
         .create_secret()
         .name(&secret)
-        .secret_string(serde_json::json!({ "token": TOKEN, "distribution": distribution }).to_string())
+        .secret_string(
+            serde_json::json!({ "token": TOKEN, "distribution": distribution }).to_string(),
+        )
         .send()
         .await
         .unwrap();
@@ -47,7 +49,13 @@ async fn stack(distribution_override: Option<&str>) -> Stack {
     env.push(("BLOG_BUCKET".into(), bucket));
     env.push(("BLOG_TOKEN_SECRET".into(), secret));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
-    Stack { sdk, table, distribution, env, _content: content }
+    Stack {
+        sdk,
+        table,
+        distribution,
+        env,
+        _content: content,
+    }
 }
 
 async fn start(env: &[(String, String)], log: Option<&std::path::Path>) -> RuntimeApi {
@@ -57,7 +65,10 @@ async fn start(env: &[(String, String)], log: Option<&std::path::Path>) -> Runti
 }
 
 async fn invoke(api: &RuntimeApi, name: &str) -> LambdaResponse {
-    let out = api.invoke(&events::load(name)).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    let out = api
+        .invoke(&events::load(name))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     LambdaResponse::parse(&out)
 }
 
@@ -86,20 +97,36 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
     let mut created = None;
     for (name, status) in API_EXPECTED {
         let res = invoke(&api, name).await;
-        assert_eq!(res.status, *status, "{name}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(
+            res.status,
+            *status,
+            "{name}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
         assert_eq!(res.header("content-type"), "application/json", "{name}");
         if *name == "api-create-post" {
             created = Some(json(&res));
         }
         if *status == 401 {
-            assert!(res.header("www-authenticate").starts_with("Bearer"), "{name}");
+            assert!(
+                res.header("www-authenticate").starts_with("Bearer"),
+                "{name}"
+            );
         }
     }
     let created = created.unwrap();
     assert_eq!(created["invalidation"]["status"], "created", "{created}");
-    assert_eq!(created["url"], "https://blog.test/posts/published-from-an-event/");
-    let item = post_item(&s, "published-from-an-event").await.expect("the post is in DynamoDB");
-    assert!(item["html"].as_s().unwrap().contains("<strong>publish</strong>"));
+    assert_eq!(
+        created["url"],
+        "https://blog.test/posts/published-from-an-event/"
+    );
+    let item = post_item(&s, "published-from-an-event")
+        .await
+        .expect("the post is in DynamoDB");
+    assert!(item["html"]
+        .as_s()
+        .unwrap()
+        .contains("<strong>publish</strong>"));
 
     // CloudFront recorded exactly one batch: the paths the response reported.
     let mut reported: Vec<String> = created["invalidation"]["paths"]
@@ -109,15 +136,28 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
         .map(|p| p.as_str().unwrap().to_owned())
         .collect();
     reported.sort();
-    assert!(reported.contains(&"/tags/events/".to_owned()) && reported.contains(&"/feed.xml".to_owned()), "{reported:?}");
-    assert_eq!(moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await, vec![reported]);
+    assert!(
+        reported.contains(&"/tags/events/".to_owned())
+            && reported.contains(&"/feed.xml".to_owned()),
+        "{reported:?}"
+    );
+    assert_eq!(
+        moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await,
+        vec![reported]
+    );
 
     // Nothing the function logged holds the token, though every event carried it.
     drop(api);
     let logged = std::fs::read_to_string(log.path()).unwrap();
-    assert!(logged.contains("published"), "the log is captured: {logged}");
+    assert!(
+        logged.contains("published"),
+        "the log is captured: {logged}"
+    );
     assert!(!logged.contains(TOKEN), "the token reached the log");
-    assert!(!logged.contains(&TOKEN[..16]), "part of the token reached the log");
+    assert!(
+        !logged.contains(&TOKEN[..16]),
+        "part of the token reached the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -129,7 +169,13 @@ async fn a_failed_invalidation_is_retried_and_reported_and_the_post_stays() {
     let body = json(&res);
     assert_eq!(body["invalidation"]["status"], "failed", "{body}");
     assert_eq!(body["invalidation"]["attempts"], 3, "{body}");
-    assert!(body["invalidation"]["error"].as_str().unwrap().contains("NoSuchDistribution"), "{body}");
+    assert!(
+        body["invalidation"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("NoSuchDistribution"),
+        "{body}"
+    );
     assert!(post_item(&s, "published-from-an-event").await.is_some());
 }
 
@@ -141,14 +187,24 @@ async fn unreachable_storage_answers_503_and_writes_nothing() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let mut env = s.env.clone();
-    env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), format!("http://127.0.0.1:{port}")));
+    env.push((
+        "AWS_ENDPOINT_URL_DYNAMODB".into(),
+        format!("http://127.0.0.1:{port}"),
+    ));
     env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
     let api = start(&env, None).await;
     let res = invoke(&api, "api-create-post").await;
     assert_eq!(res.status, 503, "{}", String::from_utf8_lossy(&res.body));
-    assert!(json(&res)["message"].as_str().unwrap().contains("nothing was changed"));
+    assert!(json(&res)["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was changed"));
     assert!(post_item(&s, "published-from-an-event").await.is_none());
-    assert!(moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await.is_empty());
+    assert!(
+        moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -180,8 +236,16 @@ async fn a_storage_failure_at_any_step_answers_503_and_leaves_the_table_as_it_wa
     for op in ["GetItem", "Query", "TransactWriteItems"] {
         proxy.fail(Some(op));
         let res = invoke(&api, "api-create-post").await;
-        assert_eq!(res.status, 503, "{op}: {}", String::from_utf8_lossy(&res.body));
-        assert!(proxy.take_calls().contains(&op.to_owned()), "{op} was reached");
+        assert_eq!(
+            res.status,
+            503,
+            "{op}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
+        assert!(
+            proxy.take_calls().contains(&op.to_owned()),
+            "{op} was reached"
+        );
         assert!(scan().await == before, "a failed {op} changed the table");
     }
     proxy.fail(None);
@@ -193,7 +257,8 @@ async fn a_storage_failure_at_any_step_answers_503_and_leaves_the_table_as_it_wa
 fn canonical(v: &AttributeValue) -> String {
     match v {
         AttributeValue::M(m) => {
-            let sorted: std::collections::BTreeMap<_, _> = m.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let sorted: std::collections::BTreeMap<_, _> =
+                m.iter().map(|(k, v)| (k, canonical(v))).collect();
             format!("{sorted:?}")
         }
         AttributeValue::L(l) => format!("{:?}", l.iter().map(canonical).collect::<Vec<_>>()),

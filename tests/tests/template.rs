@@ -199,17 +199,34 @@ fn the_publish_function_reaches_its_secret_and_distribution_only() {
         .as_str()
         .or_else(|| f["Environment"]["Variables"]["BLOG_TOKEN_SECRET"].as_str());
     let text = std::fs::read_to_string(workspace().join("template.yaml")).unwrap();
-    assert!(text.contains("BLOG_TOKEN_SECRET: !Sub \"${AWS::StackName}-publish\""), "{secret_name:?}");
+    assert!(
+        text.contains("BLOG_TOKEN_SECRET: !Sub \"${AWS::StackName}-publish\""),
+        "{secret_name:?}"
+    );
     assert!(text.contains("Name: !Sub \"${AWS::StackName}-publish\""));
     let access = &t["Resources"]["PublishAccess"]["Properties"]["PolicyDocument"]["Statement"];
     let statements = access.as_sequence().unwrap();
     assert_eq!(statements.len(), 2);
-    assert_eq!(statements[0]["Action"].as_str(), Some("secretsmanager:GetSecretValue"));
-    assert_eq!(statements[1]["Action"].as_str(), Some("cloudfront:CreateInvalidation"));
+    assert_eq!(
+        statements[0]["Action"].as_str(),
+        Some("secretsmanager:GetSecretValue")
+    );
+    assert_eq!(
+        statements[1]["Action"].as_str(),
+        Some("cloudfront:CreateInvalidation")
+    );
     let resource = format!("{:?}", statements[1]["Resource"]);
-    assert!(resource.contains("distribution/${Distribution}"), "{resource}");
+    assert!(
+        resource.contains("distribution/${Distribution}"),
+        "{resource}"
+    );
     // Throttling on the API routes, tighter than pages.
     let api = &t["Resources"]["HttpApi"]["Properties"];
     let publish = &api["RouteSettings"]["ANY /api/{proxy+}"];
-    assert!(publish["ThrottlingRateLimit"].as_u64().unwrap() < api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_u64().unwrap());
+    assert!(
+        publish["ThrottlingRateLimit"].as_u64().unwrap()
+            < api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+                .as_u64()
+                .unwrap()
+    );
 }

@@ -80,6 +80,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 listener,
                 App::new(config, store.clone(), store)?,
                 token,
+                cdn,
                 args.open,
             )
             .await
@@ -107,7 +108,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "Serving table {} and bucket {} at http://{addr}/ (Ctrl-C to stop)",
                 settings.table, settings.bucket
             );
-            run_server(listener, App::new(config, posts, assets)?, token, cdn, args.open).await
+            run_server(
+                listener,
+                App::new(config, posts, assets)?,
+                token,
+                cdn,
+                args.open,
+            )
+            .await
         }
     }
 }

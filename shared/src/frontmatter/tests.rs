@@ -244,3 +244,10 @@ fn flatpages_body_starts_after_the_first_blank_line() {
     let doc = parse("title: T\ndate: 2024-01-01\n\nFirst.\n\nSecond.\n").unwrap();
     assert_eq!(doc.body, "First.\n\nSecond.\n");
 }
+
+#[test]
+fn zola_taxonomies_give_the_tags() {
+    let doc = parse("+++\ntitle = \"Z\"\ndate = 2024-01-01\n\n[taxonomies]\ntags = [\"Rust\", \"web\"]\n+++\nBody\n").unwrap();
+    let tags: Vec<&str> = doc.front.tags.iter().map(|t| t.as_str()).collect();
+    assert_eq!(tags, ["rust", "web"]);
+}

@@ -200,7 +200,7 @@ impl DynamoPosts {
                 .into());
             }
         }
-        let old: Option<Post> = before.as_ref().map(|b| clone_post(b));
+        let old: Option<Post> = before.as_ref().map(clone_post);
         let old_listed = old.as_ref().filter(|p| !p.draft);
         let mut new = new;
 

@@ -3,25 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use blog_e2e::fixtures::copy_dir;
+use blog_e2e::serve::BlogServe;
 use tempfile::TempDir;
 
-/// A running `blog serve`, killed when dropped (also when a test panics).
+/// A `blog serve` of a copy of the sample content.
 struct Server {
-    child: Child,
+    _serve: BlogServe,
     base: String,
-    _content: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    content: TempDir,
 }
 
 fn start() -> Server {
@@ -30,30 +22,15 @@ fn start() -> Server {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"),
         content.path(),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-        .args(["serve", "--port", "0", "--content"])
-        .arg(content.path())
-        .args(["--config", "/nonexistent/blog.toml"])
-        .env_clear()
-        .env("BLOG_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start blog serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in the first line: {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
+    let serve = BlogServe::start(
+        Path::new(env!("CARGO_BIN_EXE_blog")),
+        &["--content", content.path().to_str().unwrap()],
+        &[("BLOG_LOG".into(), "warn".into())],
+    );
     Server {
-        child,
-        base,
-        _content: content,
+        base: serve.base.clone(),
+        _serve: serve,
+        content,
     }
 }
 
@@ -192,7 +169,7 @@ fn conditional_requests_head_and_redirects_over_http() {
 fn a_new_file_shows_without_a_restart() {
     let server = start();
     let agent = agent();
-    let file = server._content.path().join("written-live.md");
+    let file = server.content.path().join("written-live.md");
     std::fs::write(
         &file,
         "---\ntitle: Written while serving\ndate: 2026-01-02\n---\nLive.\n",
@@ -222,37 +199,26 @@ fn serves_the_same_site_from_dynamodb_and_s3() {
     );
     let table = blog_e2e::unique_name("serve");
     let bucket = blog_e2e::unique_name("serve-assets");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-        .args([
-            "serve", "--port", "0", "--store", "dynamo", "--table", &table, "--bucket", &bucket,
+    let mut env = blog_e2e::moto::env(endpoint);
+    env.push(("BLOG_LOG".into(), "warn".into()));
+    let serve = BlogServe::start(
+        Path::new(env!("CARGO_BIN_EXE_blog")),
+        &[
+            "--store",
+            "dynamo",
+            "--table",
+            &table,
+            "--bucket",
+            &bucket,
             "--seed",
-        ])
-        .arg(content.path())
-        .args(["--config", "/nonexistent/blog.toml"])
-        .env_clear()
-        .envs(blog_e2e::moto::env(endpoint))
-        .env("BLOG_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut base = String::new();
-    for _ in 0..10 {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        if let Some(url) = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-        {
-            base = url.trim_end_matches('/').to_owned();
-            break;
-        }
-    }
+            content.path().to_str().unwrap(),
+        ],
+        &env,
+    );
     let server = Server {
-        child,
-        base,
-        _content: content,
+        base: serve.base.clone(),
+        _serve: serve,
+        content,
     };
     let agent = agent();
     let (status, _, home) = fetch(&agent, &format!("{}/", server.base));

@@ -13,6 +13,8 @@ pub struct BlogServe {
     /// Everything it wrote to stderr (its log).
     pub log: PathBuf,
     _log_file: tempfile::NamedTempFile,
+    /// Kept open: a server must never see its stdout closed under it.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for BlogServe {
@@ -36,24 +38,30 @@ impl BlogServe {
             .stderr(Stdio::from(log_file.reopen().unwrap()))
             .spawn()
             .expect("start blog serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| {
+        // The URL is on the "Serving ..." line, after any seeding output.
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        let base = loop {
+            let mut line = String::new();
+            let n = stdout.read_line(&mut line).unwrap();
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:"))
+            {
+                break url.trim_end_matches('/').to_owned();
+            }
+            seen.push_str(&line);
+            if n == 0 {
                 let log = std::fs::read_to_string(log_file.path()).unwrap_or_default();
-                panic!("no URL in the first line: {line:?}; log: {log}")
-            })
-            .trim_end_matches('/')
-            .to_owned();
+                panic!("blog serve printed no URL: {seen:?}; log: {log}");
+            }
+        };
         Self {
             child,
             base,
             log: log_file.path().to_owned(),
             _log_file: log_file,
+            _stdout: stdout,
         }
     }
 

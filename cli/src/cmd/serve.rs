@@ -1,6 +1,7 @@
 //! `blog serve`: the same routes the Lambda functions run, on 127.0.0.1, over the
 //! filesystem store (edits show on the next request) or over DynamoDB and S3.
 
+use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -160,7 +161,9 @@ where
     A: Assets + AssetWriter + 'static,
 {
     if generated {
-        println!(
+        // To the terminal only; a closed stdout must not stop the server.
+        let _ = writeln!(
+            std::io::stdout(),
             "Publish API token for this run: {} (set BLOG_TOKEN to choose one)",
             token.reveal()
         );

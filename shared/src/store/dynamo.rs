@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cursor, ListQuery, Listing, Posts, TagCount};
 
+mod links;
 mod write;
 use crate::error::StoreError;
 use crate::post::{FeedEntry, Neighbour, Post, PostSummary, Slug, SortKey, Tag, TocEntry};

@@ -15,11 +15,12 @@
 //! index is eventually consistent). DynamoDB applies all or nothing, so a failure
 //! at any step leaves the table as it was.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
+use super::links::{self, LinkPlan};
 use super::{
     alias_pk, from_item, item_size, post_pk, tag_pk, to_item, unavailable, AliasItem, DynamoPosts,
     EntryItem, Item, PostItem, BY_DATE, DRAFTS, FEED_PK, MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES,
@@ -27,6 +28,7 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::post::{post_path, Neighbour, Post, Slug, SortKey};
+
 use crate::store::{Expected, IndexEntry, PostWriter, Versioned, Written};
 
 const SITE_PK: &str = "SITE";
@@ -57,13 +59,6 @@ enum Part {
     Alias(String),
     Other,
     Site,
-}
-
-/// A neighbour's planned links: `Some(x)` sets the link to `x` (`None` removes it).
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Links {
-    previous: Option<Option<Neighbour>>,
-    next: Option<Option<Neighbour>>,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -159,7 +154,8 @@ impl DynamoPosts {
         )))
     }
 
-    #[allow(clippy::too_many_lines)]
+    /// Reads what the write depends on, checks the author's expectation, and sends
+    /// one transaction built from it.
     async fn attempt(
         &self,
         slug: &Slug,
@@ -171,178 +167,283 @@ impl DynamoPosts {
             .await?
             .and_then(|item| item.get("revision")?.as_n().ok()?.parse().ok());
         let before = self.stored(slug).await?;
-        match (&expected, &before) {
-            (Expected::Absent, Some(_)) => {
+        check_expected(slug, expected, before.as_ref())?;
+        let renamed_to = new.as_ref().map(|p| &p.slug).filter(|s| *s != slug);
+        if let Some(target) = renamed_to {
+            if self.stored(target).await?.is_some() {
                 return Err(StoreError::Conflict(format!(
-                    "a post with the slug \"{slug}\" already exists: update it with PUT and If-Match, or choose another slug"
-                ))
-                .into())
-            }
-            (Expected::Version(_), None) => {
-                return Err(StoreError::Stale(format!("the post \"{slug}\" no longer exists")).into())
-            }
-            (Expected::Version(want), Some(b)) if b.version != *want => {
-                return Err(StoreError::Stale(format!(
-                    "the post \"{slug}\" changed since version {want} (it is at {}): fetch it again and reapply your edit",
-                    b.version
-                ))
-                .into())
-            }
-            _ => {}
-        }
-        let renamed = new.as_ref().is_some_and(|p| p.slug != *slug);
-        if let Some(p) = new.as_ref().filter(|_| renamed) {
-            if self.stored(&p.slug).await?.is_some() {
-                return Err(StoreError::Conflict(format!(
-                    "cannot rename \"{slug}\" to \"{}\": a post with that slug exists",
-                    p.slug
+                    "cannot rename \"{slug}\" to \"{target}\": a post with that slug exists"
                 ))
                 .into());
             }
         }
         let old: Option<Post> = before.as_ref().map(clone_post);
-        let old_listed = old.as_ref().filter(|p| !p.draft);
-        let mut new = new;
-
-        // Links: close the gap the post leaves, then open one where it lands.
-        let mut plan: BTreeMap<Slug, Links> = BTreeMap::new();
-        let mut current: BTreeMap<Slug, Links> = BTreeMap::new();
-        let mut who: HashMap<Slug, Neighbour> = HashMap::new();
-        if let Some(o) = old_listed {
-            let me = Some(Neighbour::of(o));
-            if let Some(p) = &o.previous {
-                plan.entry(p.slug.clone()).or_default().next = Some(o.next.clone());
-                current.entry(p.slug.clone()).or_default().next = Some(me.clone());
-                who.insert(p.slug.clone(), p.clone());
-            }
-            if let Some(n) = &o.next {
-                plan.entry(n.slug.clone()).or_default().previous = Some(o.previous.clone());
-                current.entry(n.slug.clone()).or_default().previous = Some(me.clone());
-                who.insert(n.slug.clone(), n.clone());
-            }
-        }
-        if let Some(p) = new.as_mut().filter(|p| !p.draft) {
-            let key = p.sort_key();
-            let older = self.beside(&key, false, slug).await?;
-            let newer = self.beside(&key, true, slug).await?;
-            let me = Some(Neighbour::of(p));
-            let sits_after = |n: &Neighbour, link: &Option<Neighbour>| {
-                old_listed.is_some() && link.as_ref().is_some_and(|l| l.slug == n.slug)
-            };
-            if let Some(o) = &older {
-                plan.entry(o.slug.clone()).or_default().next = Some(me.clone());
-                let was = match old_listed {
-                    Some(b) if sits_after(o, &b.previous) => Some(Neighbour::of(b)),
-                    _ => newer.clone(),
-                };
-                current.entry(o.slug.clone()).or_default().next = Some(was);
-                who.insert(o.slug.clone(), o.clone());
-            }
-            if let Some(n) = &newer {
-                plan.entry(n.slug.clone()).or_default().previous = Some(me.clone());
-                let was = match old_listed {
-                    Some(b) if sits_after(n, &b.next) => Some(Neighbour::of(b)),
-                    _ => older.clone(),
-                };
-                current.entry(n.slug.clone()).or_default().previous = Some(was);
-                who.insert(n.slug.clone(), n.clone());
-            }
-            p.previous = older;
-            p.next = newer;
-        } else if let Some(p) = new.as_mut() {
-            p.previous = None;
-            p.next = None;
-        }
-        plan.remove(slug);
-        if let Some(p) = &new {
-            plan.remove(&p.slug);
-        }
-
-        let mut tx: Vec<(TransactWriteItem, Part, usize)> = Vec::new();
+        let (new, links) = self.link(slug, old.as_ref(), new).await?;
         let version = before.as_ref().map_or(1, |b| b.version + 1);
 
-        // The post itself.
-        let at_version = |b: &PostItem| (":v".to_owned(), AttributeValue::N(b.version.to_string()));
-        match (&new, &before) {
-            (Some(p), b) if !renamed => {
-                let item = to_item(&PostItem::new(p, version))?;
-                check_item(&item, p)?;
-                let mut put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item.clone()));
-                put = match b {
-                    None => put.condition_expression("attribute_not_exists(pk)"),
-                    Some(b) => {
-                        let (k, v) = at_version(b);
-                        put.condition_expression("#ver = :v")
-                            .expression_attribute_names("#ver", "version")
-                            .expression_attribute_values(k, v)
-                    }
-                };
-                let size = item_size(&item);
-                tx.push((
-                    TransactWriteItem::builder()
-                        .put(put.build().map_err(built)?)
-                        .build(),
-                    Part::Post,
-                    size,
-                ));
+        let mut tx = Tx::new(&self.table);
+        tx.post(slug, before.as_ref(), new.as_ref(), version)?;
+        tx.entries(old.as_ref(), new.as_ref())?;
+        tx.aliases(slug, old.as_ref(), new.as_ref())?;
+        tx.links(&links)?;
+        tx.site(revision)?;
+        self.send(tx, slug).await?;
+        Ok(Written {
+            before: old,
+            after: new.map(|post| Versioned { post, version }),
+            relinked: links.relinked,
+        })
+    }
+
+    /// Finds the new neighbours and plans the links; returns the post to store
+    /// with its own links set.
+    async fn link(
+        &self,
+        slug: &Slug,
+        old: Option<&Post>,
+        new: Option<Post>,
+    ) -> Result<(Option<Post>, LinkPlan), StoreError> {
+        let Some(mut post) = new else {
+            let plan = links::plan(old.filter(|p| !p.draft), None, None, None);
+            return Ok((None, plan));
+        };
+        post.previous = None;
+        post.next = None;
+        let (older, newer) = if post.draft {
+            (None, None)
+        } else {
+            let key = post.sort_key();
+            (
+                self.beside(&key, false, slug).await?,
+                self.beside(&key, true, slug).await?,
+            )
+        };
+        let plan = links::plan(
+            old.filter(|p| !p.draft),
+            Some(&post).filter(|p| !p.draft),
+            older.as_ref(),
+            newer.as_ref(),
+        );
+        post.previous = older;
+        post.next = newer;
+        Ok((Some(post), plan))
+    }
+
+    async fn send(&self, tx: Tx<'_>, slug: &Slug) -> Result<(), Failure> {
+        if tx.items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::TooLarge {
+                what: format!(
+                    "the write of \"{slug}\" ({} changes: tags, aliases, links)",
+                    tx.items.len()
+                ),
+                size: tx.items.len(),
+                limit: MAX_TRANSACTION_ITEMS,
             }
-            (Some(p), Some(b)) => {
-                let (k, v) = at_version(b);
-                let del = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(post_pk(slug), "POST")))
-                    .condition_expression("#ver = :v")
-                    .expression_attribute_names("#ver", "version")
-                    .expression_attribute_values(k, v)
-                    .build()
-                    .map_err(built)?;
-                tx.push((
-                    TransactWriteItem::builder().delete(del).build(),
-                    Part::Post,
-                    100,
-                ));
-                let item = to_item(&PostItem::new(p, version))?;
-                check_item(&item, p)?;
-                let size = item_size(&item);
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(built)?;
-                tx.push((
-                    TransactWriteItem::builder().put(put).build(),
-                    Part::NewSlug(p.slug.clone()),
-                    size,
-                ));
+            .into());
+        }
+        let total: usize = tx.items.iter().map(|i| i.size).sum();
+        if total > MAX_TRANSACTION_BYTES {
+            return Err(StoreError::TooLarge {
+                what: format!("post \"{slug}\" with its feed and tag entries"),
+                size: total,
+                limit: MAX_TRANSACTION_BYTES,
             }
-            (None, Some(b)) => {
-                let (k, v) = at_version(b);
-                let del = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(post_pk(slug), "POST")))
-                    .condition_expression("#ver = :v")
-                    .expression_attribute_names("#ver", "version")
-                    .expression_attribute_values(k, v)
-                    .build()
-                    .map_err(built)?;
-                tx.push((
-                    TransactWriteItem::builder().delete(del).build(),
-                    Part::Post,
-                    100,
-                ));
-            }
-            (_, None) => {
-                return Err(
-                    StoreError::Stale(format!("the post \"{slug}\" no longer exists")).into(),
-                )
+            .into());
+        }
+        let parts: Vec<Part> = tx.items.iter().map(|i| i.part.clone()).collect();
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(tx.items.into_iter().map(|i| i.item).collect()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| explain(e, &parts, slug))
+    }
+}
+
+fn check_expected(
+    slug: &Slug,
+    expected: Expected,
+    before: Option<&PostItem>,
+) -> Result<(), StoreError> {
+    match (expected, before) {
+        (Expected::Absent, Some(_)) => Err(StoreError::Conflict(format!(
+            "a post with the slug \"{slug}\" already exists: update it with PUT and If-Match, or choose another slug"
+        ))),
+        (Expected::Version(_), None) => Err(StoreError::Stale(format!(
+            "the post \"{slug}\" no longer exists"
+        ))),
+        (Expected::Version(want), Some(b)) if b.version != want => Err(StoreError::Stale(format!(
+            "the post \"{slug}\" changed since version {want} (it is at {}): fetch it again and reapply your edit",
+            b.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// One part of the transaction, with what it guards and its size.
+struct TxItem {
+    item: TransactWriteItem,
+    part: Part,
+    size: usize,
+}
+
+/// The transaction being built, one section per kind of item.
+struct Tx<'a> {
+    table: &'a str,
+    items: Vec<TxItem>,
+}
+
+/// Expression attribute names and values for one operation.
+type Names = HashMap<String, String>;
+type Values = HashMap<String, AttributeValue>;
+
+fn some<T>(map: HashMap<String, T>) -> Option<HashMap<String, T>> {
+    (!map.is_empty()).then_some(map)
+}
+
+impl<'a> Tx<'a> {
+    fn new(table: &'a str) -> Self {
+        Self {
+            table,
+            items: Vec::new(),
+        }
+    }
+
+    fn put(
+        &mut self,
+        item: Item,
+        condition: Option<&str>,
+        names: Names,
+        values: Values,
+        part: Part,
+    ) -> Result<(), StoreError> {
+        let size = item_size(&item);
+        let put = Put::builder()
+            .table_name(self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_names(some(names))
+            .set_expression_attribute_values(some(values))
+            .build()
+            .map_err(built)?;
+        self.items.push(TxItem {
+            item: TransactWriteItem::builder().put(put).build(),
+            part,
+            size,
+        });
+        Ok(())
+    }
+
+    fn delete(
+        &mut self,
+        pk: String,
+        sk: &str,
+        condition: Option<&str>,
+        names: Names,
+        values: Values,
+        part: Part,
+    ) -> Result<(), StoreError> {
+        let del = Delete::builder()
+            .table_name(self.table)
+            .set_key(Some(key(pk, sk)))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_names(some(names))
+            .set_expression_attribute_values(some(values))
+            .build()
+            .map_err(built)?;
+        self.items.push(TxItem {
+            item: TransactWriteItem::builder().delete(del).build(),
+            part,
+            size: 100,
+        });
+        Ok(())
+    }
+
+    fn update(
+        &mut self,
+        key: HashMap<String, AttributeValue>,
+        expression: String,
+        condition: &str,
+        names: Names,
+        values: Values,
+        part: Part,
+    ) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(some(names))
+            .set_expression_attribute_values(some(values))
+            .build()
+            .map_err(built)?;
+        self.items.push(TxItem {
+            item: TransactWriteItem::builder().update(update).build(),
+            part,
+            size: 300,
+        });
+        Ok(())
+    }
+
+    /// The post: put at `version`, conditional on absence or on the version it
+    /// replaces; a rename deletes the old item and puts the new one; a delete deletes.
+    fn post(
+        &mut self,
+        slug: &Slug,
+        before: Option<&PostItem>,
+        new: Option<&Post>,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        let at_version = |b: &PostItem| {
+            (
+                HashMap::from([("#ver".to_owned(), "version".to_owned())]),
+                HashMap::from([(":v".to_owned(), AttributeValue::N(b.version.to_string()))]),
+            )
+        };
+        let renamed = new.is_some_and(|p| p.slug != *slug);
+        if let Some(b) = before.filter(|_| renamed || new.is_none()) {
+            let (names, values) = at_version(b);
+            self.delete(
+                post_pk(slug),
+                "POST",
+                Some("#ver = :v"),
+                names,
+                values,
+                Part::Post,
+            )?;
+        }
+        if let Some(p) = new {
+            let item = to_item(&PostItem::new(p, version))?;
+            check_item(&item, p)?;
+            match before.filter(|_| !renamed) {
+                Some(b) => {
+                    let (names, values) = at_version(b);
+                    self.put(item, Some("#ver = :v"), names, values, Part::Post)?;
+                }
+                None => {
+                    let part = if renamed {
+                        Part::NewSlug(p.slug.clone())
+                    } else {
+                        Part::Post
+                    };
+                    self.put(
+                        item,
+                        Some("attribute_not_exists(pk)"),
+                        Names::new(),
+                        Values::new(),
+                        part,
+                    )?;
+                }
             }
         }
+        Ok(())
+    }
 
-        // Feed and tag entries: drop the old keys the new post does not reuse.
-        let entry_keys = |p: Option<&Post>| -> BTreeSet<(String, String)> {
+    /// Feed and tag entries: the old keys the new post does not reuse go, the new
+    /// ones are put (the post's own condition guards them).
+    fn entries(&mut self, old: Option<&Post>, new: Option<&Post>) -> Result<(), StoreError> {
+        let keys = |p: Option<&Post>| -> BTreeSet<(String, String)> {
             p.filter(|p| !p.draft)
                 .map(|p| {
                     let sk = p.sort_key().as_str().to_owned();
@@ -352,39 +453,34 @@ impl DynamoPosts {
                 })
                 .unwrap_or_default()
         };
-        let old_keys = entry_keys(old.as_ref());
-        let new_keys = entry_keys(new.as_ref());
+        let (old_keys, new_keys) = (keys(old), keys(new));
         for (pk, sk) in old_keys.difference(&new_keys) {
-            let del = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(pk.clone(), sk)))
-                .build()
-                .map_err(built)?;
-            tx.push((
-                TransactWriteItem::builder().delete(del).build(),
+            self.delete(
+                pk.clone(),
+                sk,
+                None,
+                Names::new(),
+                Values::new(),
                 Part::Other,
-                100,
-            ));
+            )?;
         }
-        if let Some(p) = new.as_ref().filter(|p| !p.draft) {
+        if let Some(p) = new.filter(|p| !p.draft) {
             for (pk, _) in &new_keys {
                 let item = to_item(&EntryItem::new(pk.clone(), p))?;
-                let size = item_size(&item);
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(built)?;
-                tx.push((
-                    TransactWriteItem::builder().put(put).build(),
-                    Part::Other,
-                    size,
-                ));
+                self.put(item, None, Names::new(), Values::new(), Part::Other)?;
             }
         }
+        Ok(())
+    }
 
-        // Aliases: free or already this post's; the ones it dropped go.
-        let aliases = |p: Option<&Post>| -> BTreeSet<String> {
+    /// Aliases: each must be free or already this post's; the ones it dropped go.
+    fn aliases(
+        &mut self,
+        slug: &Slug,
+        old: Option<&Post>,
+        new: Option<&Post>,
+    ) -> Result<(), StoreError> {
+        let of = |p: Option<&Post>| -> BTreeSet<String> {
             p.map(|p| {
                 p.aliases
                     .iter()
@@ -394,168 +490,109 @@ impl DynamoPosts {
             })
             .unwrap_or_default()
         };
-        let old_aliases = aliases(old.as_ref());
-        let new_aliases = aliases(new.as_ref());
+        let (old_aliases, new_aliases) = (of(old), of(new));
+        let mine = |name: &str, s: &Slug| HashMap::from([(name.to_owned(), s_value(s))]);
         for alias in old_aliases.difference(&new_aliases) {
-            let del = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(alias_pk(alias), "ALIAS")))
-                .condition_expression("attribute_not_exists(pk) OR slug = :mine")
-                .expression_attribute_values(":mine", s(slug.as_str()))
-                .build()
-                .map_err(built)?;
-            tx.push((
-                TransactWriteItem::builder().delete(del).build(),
+            let cond = "attribute_not_exists(pk) OR slug = :mine";
+            self.delete(
+                alias_pk(alias),
+                "ALIAS",
+                Some(cond),
+                Names::new(),
+                mine(":mine", slug),
                 Part::Alias(alias.clone()),
-                100,
-            ));
+            )?;
         }
-        if let Some(p) = &new {
-            for alias in &new_aliases {
-                if old_aliases.contains(alias) && !renamed {
-                    continue;
-                }
-                let item = to_item(&AliasItem {
-                    pk: alias_pk(alias),
-                    sk: "ALIAS".into(),
-                    slug: p.slug.clone(),
-                })?;
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk) OR slug = :old OR slug = :new")
-                    .expression_attribute_values(":old", s(slug.as_str()))
-                    .expression_attribute_values(":new", s(p.slug.as_str()))
-                    .build()
-                    .map_err(built)?;
-                tx.push((
-                    TransactWriteItem::builder().put(put).build(),
-                    Part::Alias(alias.clone()),
-                    200,
-                ));
-            }
+        let Some(p) = new else { return Ok(()) };
+        let renamed = p.slug != *slug;
+        for alias in new_aliases
+            .iter()
+            .filter(|a| renamed || !old_aliases.contains(*a))
+        {
+            let item = to_item(&AliasItem {
+                pk: alias_pk(alias),
+                sk: "ALIAS".into(),
+                slug: p.slug.clone(),
+            })?;
+            let mut values = mine(":old", slug);
+            values.extend(mine(":new", &p.slug));
+            let cond = "attribute_not_exists(pk) OR slug = :old OR slug = :new";
+            self.put(
+                item,
+                Some(cond),
+                Names::new(),
+                values,
+                Part::Alias(alias.clone()),
+            )?;
         }
+        Ok(())
+    }
 
-        // Neighbours whose links really change.
-        let mut relinked = Vec::new();
-        for (other, links) in &plan {
-            let now = current.get(other).cloned().unwrap_or_default();
-            let mut sets = Vec::new();
-            let mut removes = Vec::new();
-            let mut values = HashMap::new();
-            for (name, want, was) in [
-                ("previous", &links.previous, &now.previous),
-                ("next", &links.next, &now.next),
-            ] {
-                match want {
-                    Some(w) if Some(w) != was.as_ref() => match w {
-                        Some(n) => {
-                            sets.push(format!("#{name} = :{name}"));
-                            values.insert(
-                                format!(":{name}"),
-                                serde_dynamo::to_attribute_value(n).map_err(|e| {
-                                    StoreError::Corrupt(format!("cannot encode a link: {e}"))
-                                })?,
-                            );
-                        }
-                        None => removes.push(format!("#{name}")),
-                    },
-                    _ => {}
+    /// The neighbours' link updates, each conditional on the neighbour existing.
+    fn links(&mut self, plan: &LinkPlan) -> Result<(), StoreError> {
+        for (other, update) in &plan.updates {
+            let (mut sets, mut removes) = (Vec::new(), Vec::new());
+            let (mut names, mut values) = (Names::new(), Values::new());
+            for (name, link) in [("previous", &update.previous), ("next", &update.next)] {
+                let Some(link) = link else { continue };
+                names.insert(format!("#{name}"), name.to_owned());
+                match link {
+                    Some(n) => {
+                        sets.push(format!("#{name} = :{name}"));
+                        let value = serde_dynamo::to_attribute_value(n).map_err(|e| {
+                            StoreError::Corrupt(format!("cannot encode a link: {e}"))
+                        })?;
+                        values.insert(format!(":{name}"), value);
+                    }
+                    None => removes.push(format!("#{name}")),
                 }
             }
-            if sets.is_empty() && removes.is_empty() {
-                continue;
-            }
-            let mut expr = String::new();
+            let mut expression = Vec::new();
             if !sets.is_empty() {
-                expr.push_str(&format!("SET {}", sets.join(", ")));
+                expression.push(format!("SET {}", sets.join(", ")));
             }
             if !removes.is_empty() {
-                expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
+                expression.push(format!("REMOVE {}", removes.join(", ")));
             }
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(post_pk(other), "POST")))
-                .update_expression(expr.trim())
-                .set_expression_attribute_names(Some(
-                    ["previous", "next"]
-                        .into_iter()
-                        .filter(|n| expr.contains(&format!("#{n}")))
-                        .map(|n| (format!("#{n}"), n.to_owned()))
-                        .collect(),
-                ))
-                .condition_expression("attribute_exists(pk)")
-                .set_expression_attribute_values((!values.is_empty()).then_some(values))
-                .build()
-                .map_err(built)?;
-            tx.push((
-                TransactWriteItem::builder().update(update).build(),
+            self.update(
+                key(post_pk(other), "POST"),
+                expression.join(" "),
+                "attribute_exists(pk)",
+                names,
+                values,
                 Part::Other,
-                300,
-            ));
-            if let Some(n) = who.get(other) {
-                relinked.push(n.clone());
-            }
+            )?;
         }
-
-        // The site revision: the lock that keeps neighbour updates from interleaving.
-        let next_revision = revision.unwrap_or(0) + 1;
-        let mut site = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(SITE_PK.to_owned(), SITE_PK)))
-            .update_expression("SET #rev = :next")
-            .expression_attribute_names("#rev", "revision")
-            .expression_attribute_values(":next", AttributeValue::N(next_revision.to_string()));
-        site = match revision {
-            None => site.condition_expression("attribute_not_exists(pk)"),
-            Some(r) => site
-                .condition_expression("#rev = :seen")
-                .expression_attribute_values(":seen", AttributeValue::N(r.to_string())),
-        };
-        tx.push((
-            TransactWriteItem::builder()
-                .update(site.build().map_err(built)?)
-                .build(),
-            Part::Site,
-            50,
-        ));
-
-        if tx.len() > MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::TooLarge {
-                what: format!(
-                    "the write of \"{slug}\" ({} changes: tags, aliases, links)",
-                    tx.len()
-                ),
-                size: tx.len(),
-                limit: MAX_TRANSACTION_ITEMS,
-            }
-            .into());
-        }
-        let total: usize = tx.iter().map(|(_, _, size)| size).sum();
-        if total > MAX_TRANSACTION_BYTES {
-            return Err(StoreError::TooLarge {
-                what: format!("post \"{slug}\" with its feed and tag entries"),
-                size: total,
-                limit: MAX_TRANSACTION_BYTES,
-            }
-            .into());
-        }
-        let parts: Vec<Part> = tx.iter().map(|(_, p, _)| p.clone()).collect();
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(tx.into_iter().map(|(t, _, _)| t).collect()))
-            .send()
-            .await;
-        if let Err(e) = result {
-            return Err(explain(e, &parts, slug));
-        }
-        Ok(Written {
-            before: old,
-            after: new.map(|post| Versioned { post, version }),
-            relinked,
-        })
+        Ok(())
     }
+
+    /// The site revision: the lock that keeps neighbour updates from interleaving.
+    fn site(&mut self, revision: Option<u64>) -> Result<(), StoreError> {
+        let names = HashMap::from([("#rev".to_owned(), "revision".to_owned())]);
+        let mut values = HashMap::from([(
+            ":next".to_owned(),
+            AttributeValue::N((revision.unwrap_or(0) + 1).to_string()),
+        )]);
+        let condition = match revision {
+            None => "attribute_not_exists(pk)",
+            Some(r) => {
+                values.insert(":seen".to_owned(), AttributeValue::N(r.to_string()));
+                "#rev = :seen"
+            }
+        };
+        self.update(
+            key(SITE_PK.to_owned(), SITE_PK),
+            "SET #rev = :next".to_owned(),
+            condition,
+            names,
+            values,
+            Part::Site,
+        )
+    }
+}
+
+fn s_value(slug: &Slug) -> AttributeValue {
+    AttributeValue::S(slug.as_str().to_owned())
 }
 
 /// Turns a cancelled transaction into what the author should hear.

@@ -25,7 +25,7 @@ cfn-lint template.yaml
 "$root/.tools/checkov/bin/checkov" -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 step "release bootstraps (cargo lambda build --release)"
-cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed -p blog-publish
+cargo lambda build --release $(for f in functions/*/; do printf -- '-p blog-%s ' "$(basename "$f")"; done)
 
 step "moto's server on 127.0.0.1"
 start_moto
@@ -39,8 +39,9 @@ sam build --region us-east-1
 "$venv/bin/python" - <<'PY'
 import pathlib, sys
 built = sorted(pathlib.Path(".aws-sam/build").glob("*Function/bootstrap"))
-if len(built) != 4:
-    sys.exit(f"expected 4 bootstraps under .aws-sam/build, found {len(built)}")
+crates = [d for d in pathlib.Path("functions").iterdir() if d.is_dir()]
+if len(built) != len(crates):
+    sys.exit(f"expected {len(crates)} bootstraps (one per functions/*) under .aws-sam/build, found {len(built)}")
 for path in built:
     head = path.read_bytes()[:20]
     machine = int.from_bytes(head[18:20], "little")

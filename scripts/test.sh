@@ -25,7 +25,12 @@ cfn-lint template.yaml
 "$root/.tools/checkov/bin/checkov" -f template.yaml --framework cloudformation --skip-download --compact --quiet
 
 step "release bootstraps (cargo lambda build --release)"
-cargo lambda build --release $(for f in functions/*/; do printf -- '-p blog-%s ' "$(basename "$f")"; done)
+# One build per function, as `sam build` does: built together, Cargo unifies
+# blog-core's features and the read functions grow by part of the publish function's
+# SDK code (9.54 MB instead of 8.95 MB, measured).
+for f in functions/*/; do
+  cargo lambda build --release -p "blog-$(basename "$f")"
+done
 
 step "moto's server on 127.0.0.1"
 start_moto

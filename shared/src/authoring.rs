@@ -63,6 +63,13 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
     })
 }
 
+/// A source file's name without `.md` or `.markdown`: what gives the slug.
+pub fn source_stem(name: &str) -> &str {
+    name.strip_suffix(".md")
+        .or_else(|| name.strip_suffix(".markdown"))
+        .unwrap_or(name)
+}
+
 /// The post as a source file: YAML front matter with every field, then the
 /// Markdown body. `compile` reads it back as the same post; the API shows it and
 /// the filesystem store writes it when the author's own text cannot be kept (a rename).

@@ -47,14 +47,24 @@ pub struct Invalidation {
     pub error: Option<String>,
 }
 
+impl Invalidation {
+    /// Nothing public changed: no request.
+    pub fn none() -> Self {
+        Self {
+            paths: Vec::new(),
+            status: "none",
+            id: None,
+            attempts: 0,
+            error: None,
+        }
+    }
+}
+
 /// Invalidates `paths`, retrying with backoff; an empty list makes no request.
 pub async fn invalidate<C: Cdn>(cdn: &C, paths: Vec<String>, reference: &str) -> Invalidation {
     let mut report = Invalidation {
         paths,
-        status: "none",
-        id: None,
-        attempts: 0,
-        error: None,
+        ..Invalidation::none()
     };
     if report.paths.is_empty() {
         return report;

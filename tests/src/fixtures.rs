@@ -85,7 +85,7 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
         let key = path.file_name().unwrap().to_str().unwrap().to_owned();
         let content_type = blog_core::store::fs::content_type(&path);
         assets
-            .put(&key, std::fs::read(&path).unwrap(), &content_type)
+            .put_file(&key, std::fs::read(&path).unwrap(), &content_type)
             .await
             .unwrap();
     }

@@ -35,13 +35,7 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let key = r.json["key"].as_str().unwrap().to_owned();
-    let object = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(format!("assets/{key}"))
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&s3, &bucket, &key).await;
     assert_eq!(object.content_type(), Some("image/png"));
     assert_eq!(
         object.cache_control(),
@@ -108,13 +102,7 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     assert_eq!(status, 200);
     let key = r.json["key"].as_str().unwrap();
     assert!(key.starts_with("big-") && key.ends_with(".png"), "{key}");
-    let object = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(format!("assets/{key}"))
-        .send()
-        .await
-        .unwrap();
+    let object = stored_object(&s3, &bucket, key).await;
     assert_eq!(object.content_type(), Some("image/png"));
     assert_eq!(
         object.body.collect().await.unwrap().into_bytes().len(),
@@ -137,4 +125,18 @@ fn put(url: &str, headers: &[(String, String)], body: Vec<u8>) -> u16 {
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// The stored object of an asset key.
+async fn stored_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> aws_sdk_s3::operation::get_object::GetObjectOutput {
+    s3.get_object()
+        .bucket(bucket)
+        .key(format!("assets/{key}"))
+        .send()
+        .await
+        .unwrap()
 }

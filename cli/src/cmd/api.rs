@@ -69,6 +69,24 @@ impl Api {
         }
     }
 
+    /// Sends `bytes` to a presigned upload as the API described it (`url` and the
+    /// signed `headers`), with the same client; returns the storage's status.
+    pub fn upload(&self, upload: &Value, bytes: Vec<u8>) -> anyhow::Result<u16> {
+        let mut req = http::Request::builder()
+            .method("PUT")
+            .uri(upload["url"].as_str().unwrap_or_default());
+        for pair in upload["headers"].as_array().into_iter().flatten() {
+            if let (Some(k), Some(v)) = (pair[0].as_str(), pair[1].as_str()) {
+                req = req.header(k, v);
+            }
+        }
+        let res = self
+            .agent
+            .run(req.body(bytes)?)
+            .context("uploading to the presigned URL")?;
+        Ok(res.status().as_u16())
+    }
+
     /// One request to `path` (below the endpoint).
     pub fn call(
         &self,

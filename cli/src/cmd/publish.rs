@@ -22,10 +22,7 @@ pub struct Outcome {
 /// Publishes one source: checked locally first, then created, or updated at the
 /// version the site has now.
 pub fn publish_source(api: &Api, source: &str, file_name: &str) -> anyhow::Result<Outcome> {
-    let stem = file_name
-        .strip_suffix(".md")
-        .or_else(|| file_name.strip_suffix(".markdown"))
-        .unwrap_or(file_name);
+    let stem = blog_core::authoring::source_stem(file_name);
     let post =
         blog_core::authoring::compile(source, Some(stem)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = post.slug.as_str();
@@ -172,27 +169,9 @@ pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
         if reply.status != 200 {
             bail!("{name}: {}", reply.message());
         }
-        let up = &reply.body["upload"];
-        let mut req = http::Request::builder()
-            .method("PUT")
-            .uri(up["url"].as_str().unwrap_or_default());
-        for pair in up["headers"].as_array().into_iter().flatten() {
-            if let (Some(k), Some(v)) = (pair[0].as_str(), pair[1].as_str()) {
-                req = req.header(k, v);
-            }
-        }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let res = agent
-            .run(req.body(bytes)?)
-            .context("uploading to the presigned URL")?;
-        if !res.status().is_success() {
-            bail!(
-                "{name}: the storage refused the upload (HTTP {})",
-                res.status()
-            );
+        let status = api.upload(&reply.body["upload"], bytes)?;
+        if !(200..300).contains(&status) {
+            bail!("{name}: the storage refused the upload (HTTP {status})");
         }
         reply.body
     };

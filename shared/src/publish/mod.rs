@@ -193,9 +193,6 @@ pub fn error_response(path: &str, err: &AppError) -> Response {
         body["field"] = json!(e.field);
         body["line"] = json!(e.line);
     }
-    if let AppError::NotFound { .. } = err {
-        body["message"] = json!(format!("There is no API resource at {path}."));
-    }
     let mut res = json_response(p.status, &body);
     let h = res.headers_mut();
     match err {

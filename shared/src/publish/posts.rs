@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{paths, Answer, Publisher};
 use crate::app::App;
 use crate::authoring::{self, MAX_SOURCE_BYTES};
-use crate::cdn::{self, Cdn};
+use crate::cdn::{self, Cdn, Invalidation};
 use crate::error::{AppError, InputError};
 use crate::http::Request;
 use crate::post::{post_path, Post, Slug};
@@ -114,15 +114,21 @@ fn file_stem(name: &str) -> Result<String, AppError> {
         )
         .into());
     }
-    let stem = name
-        .strip_suffix(".md")
-        .or_else(|| name.strip_suffix(".markdown"))
-        .unwrap_or(name);
-    Ok(stem.to_owned())
+    Ok(authoring::source_stem(name).to_owned())
 }
 
 fn url_slug(raw: &str) -> Result<Slug, AppError> {
     Ok(Slug::parse(raw)?)
+}
+
+/// The post at `slug` as stored now, or 404.
+async fn existing<P: PostWriter, A>(app: &App<P, A>, slug: &Slug) -> Result<Versioned, AppError> {
+    app.posts
+        .current(slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            path: post_path(slug),
+        })
 }
 
 /// The version named by `If-Match`: required, one strong tag this API issued.
@@ -177,11 +183,7 @@ pub async fn index<P: PostWriter, A>(app: &App<P, A>) -> Result<Answer, AppError
 /// `GET /api/posts/{slug}`.
 pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer, AppError> {
     let slug = url_slug(raw)?;
-    let Some(Versioned { post, version }) = app.posts.current(&slug).await? else {
-        return Err(AppError::NotFound {
-            path: post_path(&slug),
-        });
-    };
+    let Versioned { post, version } = existing(app, &slug).await?;
     let mut answer = Answer::ok(json!({
         "slug": post.slug,
         "version": version.to_string(),
@@ -236,11 +238,7 @@ where
     let version = if_match(req)?;
     let sub = submission(req)?;
     let mut post = compile(&sub, Some(slug.as_str()))?;
-    let Some(current) = app.posts.current(&slug).await? else {
-        return Err(AppError::NotFound {
-            path: post_path(&slug),
-        });
-    };
+    let current = existing(app, &slug).await?;
     // Old URLs stay forever: a source without the aliases the post collected (from
     // an earlier rename) keeps them, and a rename adds the URL it leaves.
     let mut keep: Vec<String> = current.post.aliases.clone();
@@ -261,7 +259,7 @@ where
             "version": version.to_string(),
             "path": post.path(),
             "url": absolute(app, &post.path()),
-            "invalidation": cdn::invalidate(&publisher.cdn, Vec::new(), "").await,
+            "invalidation": Invalidation::none(),
         }));
         answer.etag = Some(etag(version));
         return Ok(answer);
@@ -286,11 +284,7 @@ where
 {
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
-    if app.posts.current(&slug).await?.is_none() {
-        return Err(AppError::NotFound {
-            path: post_path(&slug),
-        });
-    }
+    existing(app, &slug).await?;
     let written = app.posts.delete(&slug, version).await?;
     Ok(written_answer(app, publisher, "deleted", written).await)
 }

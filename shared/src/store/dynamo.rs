@@ -53,7 +53,7 @@ pub struct DynamoPosts {
     table: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PostItem {
     pk: String,
     sk: String,

@@ -127,6 +127,25 @@ pub enum Expected {
     Version(u64),
 }
 
+impl Expected {
+    /// Checks the expectation against the version stored at `slug` (`None`: no
+    /// post there). Both stores call this, so they refuse with the same words.
+    pub fn check(self, slug: &Slug, stored: Option<u64>) -> Result<(), StoreError> {
+        match (self, stored) {
+            (Expected::Absent, Some(_)) => Err(StoreError::Conflict(format!(
+                "a post with the slug \"{slug}\" already exists: update it with PUT and If-Match, or choose another slug"
+            ))),
+            (Expected::Version(_), None) => Err(StoreError::Stale(format!(
+                "the post \"{slug}\" no longer exists"
+            ))),
+            (Expected::Version(want), Some(have)) if want != have => Err(StoreError::Stale(format!(
+                "the post \"{slug}\" changed since version {want} (it is at {have}): fetch it again and reapply your edit"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One line of the author's index of every post, drafts included.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IndexEntry {

@@ -36,19 +36,32 @@ impl S3Assets {
         }
     }
 
-    /// Stores an asset (seeding, import, publish).
-    pub async fn put(
+    /// Stores an asset under a name that may be reused (seeding a folder's
+    /// `assets/`), so it keeps the default caching.
+    pub async fn put_file(
         &self,
         key: &str,
         body: Vec<u8>,
         content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.put_object(key, ByteStream::from(body), content_type, None)
+            .await
+    }
+
+    async fn put_object(
+        &self,
+        key: &str,
+        body: ByteStream,
+        content_type: &str,
+        cache_control: Option<&str>,
     ) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(format!("{PREFIX}{key}"))
             .content_type(content_type)
-            .body(ByteStream::from(body))
+            .set_cache_control(cache_control.map(str::to_owned))
+            .body(body)
             .send()
             .await
             .map_err(|e| unavailable(format!("writing asset {key}"), e))?;
@@ -84,6 +97,9 @@ impl Assets for S3Assets {
     }
 }
 
+/// Caching for content-addressed keys: the bytes under one never change.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 /// How long a presigned upload URL works.
 const PRESIGNED_SECONDS: u64 = 900;
 
@@ -94,18 +110,8 @@ impl super::AssetWriter for S3Assets {
         body: bytes::Bytes,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(format!("{PREFIX}{key}"))
-            .content_type(content_type)
-            // Content-addressed: the bytes under a key never change.
-            .cache_control("public, max-age=31536000, immutable")
-            .body(ByteStream::from(body))
-            .send()
+        self.put_object(key, ByteStream::from(body), content_type, Some(IMMUTABLE))
             .await
-            .map_err(|e| unavailable(format!("writing asset {key}"), e))?;
-        Ok(())
     }
 
     async fn presign(
@@ -128,7 +134,7 @@ impl super::AssetWriter for S3Assets {
             .content_type(content_type)
             .content_length(i64::try_from(length).unwrap_or(i64::MAX))
             .checksum_sha256(sha256_base64)
-            .cache_control("public, max-age=31536000, immutable")
+            .cache_control(IMMUTABLE)
             .presigned(config)
             .await
             .map_err(|e| unavailable(format!("presigning an upload of {key}"), e))?;

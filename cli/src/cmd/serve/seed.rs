@@ -72,7 +72,7 @@ pub async fn seed(
             };
             let content_type = blog_core::store::fs::content_type(&path);
             assets
-                .put(key, std::fs::read(&path)?, &content_type)
+                .put_file(key, std::fs::read(&path)?, &content_type)
                 .await
                 .with_context(|| format!("uploading {key}"))?;
             uploaded += 1;

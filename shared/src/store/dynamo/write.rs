@@ -167,7 +167,7 @@ impl DynamoPosts {
             .await?
             .and_then(|item| item.get("revision")?.as_n().ok()?.parse().ok());
         let before = self.stored(slug).await?;
-        check_expected(slug, expected, before.as_ref())?;
+        expected.check(slug, before.as_ref().map(|b| b.version))?;
         let renamed_to = new.as_ref().map(|p| &p.slug).filter(|s| *s != slug);
         if let Some(target) = renamed_to {
             if self.stored(target).await?.is_some() {
@@ -177,7 +177,7 @@ impl DynamoPosts {
                 .into());
             }
         }
-        let old: Option<Post> = before.as_ref().map(clone_post);
+        let old: Option<Post> = before.clone().map(PostItem::into_post);
         let (new, links) = self.link(slug, old.as_ref(), new).await?;
         let version = before.as_ref().map_or(1, |b| b.version + 1);
 
@@ -258,26 +258,6 @@ impl DynamoPosts {
             .await
             .map(|_| ())
             .map_err(|e| explain(e, &parts, slug))
-    }
-}
-
-fn check_expected(
-    slug: &Slug,
-    expected: Expected,
-    before: Option<&PostItem>,
-) -> Result<(), StoreError> {
-    match (expected, before) {
-        (Expected::Absent, Some(_)) => Err(StoreError::Conflict(format!(
-            "a post with the slug \"{slug}\" already exists: update it with PUT and If-Match, or choose another slug"
-        ))),
-        (Expected::Version(_), None) => Err(StoreError::Stale(format!(
-            "the post \"{slug}\" no longer exists"
-        ))),
-        (Expected::Version(want), Some(b)) if b.version != want => Err(StoreError::Stale(format!(
-            "the post \"{slug}\" changed since version {want} (it is at {}): fetch it again and reapply your edit",
-            b.version
-        ))),
-        _ => Ok(()),
     }
 }
 
@@ -641,33 +621,6 @@ fn check_item(item: &Item, post: &Post) -> Result<(), StoreError> {
         });
     }
     Ok(())
-}
-
-fn clone_post(item: &PostItem) -> Post {
-    PostItem {
-        pk: String::new(),
-        sk: String::new(),
-        gsi1pk: None,
-        gsi1sk: None,
-        version: item.version,
-        slug: item.slug.clone(),
-        title: item.title.clone(),
-        date: item.date,
-        updated: item.updated,
-        draft: item.draft,
-        tags: item.tags.clone(),
-        description: item.description.clone(),
-        aliases: item.aliases.clone(),
-        image: item.image.clone(),
-        markdown: item.markdown.clone(),
-        html: item.html.clone(),
-        summary_html: item.summary_html.clone(),
-        toc: item.toc.clone(),
-        reading_minutes: item.reading_minutes,
-        previous: item.previous.clone(),
-        next: item.next.clone(),
-    }
-    .into_post()
 }
 
 impl PostWriter for DynamoPosts {

@@ -73,28 +73,16 @@ impl FsStore {
     }
 }
 
-/// Checks what a write expects against the folder as it is now.
+/// Checks what a write expects against the folder as it is now; returns the
+/// post's file and version when there is one.
 fn check_expected(
     snap: &Snapshot,
     slug: &Slug,
     expected: Expected,
 ) -> Result<Option<(PathBuf, u64)>, StoreError> {
     let found = snap.files.get(slug).cloned();
-    match (expected, &found) {
-        (Expected::Absent, Some((path, _))) => Err(StoreError::Conflict(format!(
-            "a post with the slug \"{slug}\" already exists ({}): update it with PUT and If-Match, or choose another slug",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-        ))),
-        (Expected::Version(_), None) => Err(StoreError::Stale(format!(
-            "the post \"{slug}\" no longer exists"
-        ))),
-        (Expected::Version(want), Some((_, have))) if want != *have => {
-            Err(StoreError::Stale(format!(
-                "the post \"{slug}\" changed since version {want} (it is at {have}): fetch it again and reapply your edit"
-            )))
-        }
-        _ => Ok(found),
-    }
+    expected.check(slug, found.as_ref().map(|(_, version)| *version))?;
+    Ok(found)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.

@@ -28,7 +28,7 @@ pub enum Caching {
 }
 
 /// What a route produces, before the common headers are added.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Reply {
     /// Status code.
     pub status: StatusCode,

@@ -14,6 +14,7 @@ use blog_core::aws::{self, AwsSettings};
 use blog_core::cdn::cloudfront::CloudFront;
 use blog_core::cdn::{Cdn, CdnError, LogCdn};
 use blog_core::publish::{self, Publisher};
+use blog_core::routes::cache::PageCache;
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
 use blog_core::store::s3::S3Assets;
@@ -32,6 +33,7 @@ const MAX_BODY: usize = publish::assets::MAX_ASSET_BYTES + 64 * 1024;
 struct Site<P, A> {
     app: App<P, A>,
     publisher: Publisher<LocalCdn>,
+    pages: PageCache,
 }
 
 /// Starts the server and runs until Ctrl-C.
@@ -176,6 +178,7 @@ where
         .with_state(Arc::new(Site {
             app,
             publisher: Publisher { token, cdn },
+            pages: PageCache::new(),
         }));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
@@ -230,7 +233,7 @@ where
     let res = if publish::is_api(&path) {
         publish::handle(&site.app, &site.publisher, req).await
     } else {
-        blog_core::routes::handle(&site.app, req).await
+        site.pages.handle(&site.app, req).await
     };
     tracing::info!(%method, %path, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     res.map(Body::from)

@@ -1,7 +1,7 @@
 //! The route table and the dispatcher. Each route module turns a request into a
 //! [`Reply`] or an [`AppError`]; errors become pages in `http::error_reply` only.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use http::{Method, StatusCode};
 
 use crate::app::App;
@@ -11,6 +11,7 @@ use crate::post::post_path;
 use crate::store::{Assets, Posts};
 
 pub mod assets;
+pub mod cache;
 pub mod feed;
 pub mod home;
 pub mod post;
@@ -151,12 +152,8 @@ pub fn route(path: &str) -> Option<Route<'_>> {
 
 /// Answers any page request: the local server and a catch-all function use this.
 pub async fn handle<P: Posts, A: Assets>(app: &App<P, A>, req: Request) -> Response {
-    let path = req.uri().path().to_owned();
-    let result = match route(&path) {
-        Some(r) => serve(app, &req, r).await,
-        None => Err(AppError::NotFound { path: path.clone() }),
-    };
-    respond(app, &req, result).await
+    let reply = reply(app, &req, None, Utc::now()).await;
+    finish(&app.config, app.templates.csp(), &req, reply)
 }
 
 /// Answers a request in a function that serves only some routes; any other path
@@ -166,12 +163,27 @@ pub async fn handle_function<P: Posts, A: Assets>(
     function: Function,
     req: Request,
 ) -> Response {
-    let path = req.uri().path().to_owned();
-    let result = match route(&path).filter(|r| function.serves(r)) {
-        Some(r) => serve(app, &req, r).await,
-        None => Err(AppError::NotFound { path: path.clone() }),
+    let reply = reply(app, &req, Some(function), Utc::now()).await;
+    finish(&app.config, app.templates.csp(), &req, reply)
+}
+
+/// The reply to a page request as of `now`, before the headers every response
+/// shares and the conditional-request handling (`http::finish`): what a cache
+/// may keep. With `function`, only that function's routes are served.
+pub async fn reply<P: Posts, A: Assets>(
+    app: &App<P, A>,
+    req: &Request,
+    function: Option<Function>,
+    now: DateTime<Utc>,
+) -> Reply {
+    let path = req.uri().path();
+    let result = match route(path).filter(|r| function.is_none_or(|f| f.serves(r))) {
+        Some(r) => serve(app, req, r, now).await,
+        None => Err(AppError::NotFound {
+            path: path.to_owned(),
+        }),
     };
-    respond(app, &req, result).await
+    resolve(app, req, result).await
 }
 
 /// Runs one route, after the method check every page route shares.
@@ -179,6 +191,7 @@ pub async fn serve<P: Posts, A: Assets>(
     app: &App<P, A>,
     req: &Request,
     r: Route<'_>,
+    now: DateTime<Utc>,
 ) -> Result<Reply, AppError> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(AppError::MethodNotAllowed {
@@ -186,7 +199,6 @@ pub async fn serve<P: Posts, A: Assets>(
             allow: "GET, HEAD",
         });
     }
-    let now = Utc::now();
     let query = req.uri().query();
     match r {
         Route::Home => home::get(app, None, query, now).await,
@@ -209,15 +221,15 @@ pub async fn serve<P: Posts, A: Assets>(
     }
 }
 
-/// Turns a route's result into the response: a 404 first gets a chance to be an
-/// alias (an old URL of a post), then errors become pages.
-pub async fn respond<P: Posts, A: Assets>(
+/// Turns a route's result into a reply: a 404 first gets a chance to be an alias
+/// (an old URL of a post), then errors become pages.
+async fn resolve<P: Posts, A: Assets>(
     app: &App<P, A>,
     req: &Request,
     result: Result<Reply, AppError>,
-) -> Response {
+) -> Reply {
     let path = req.uri().path();
-    let reply = match result {
+    match result {
         Ok(reply) => reply,
         Err(AppError::NotFound { .. }) if matches!(*req.method(), Method::GET | Method::HEAD) => {
             match app.posts.alias(path).await {
@@ -233,8 +245,7 @@ pub async fn respond<P: Posts, A: Assets>(
             }
         }
         Err(e) => error_reply(&app.templates, path, &e),
-    };
-    finish(&app.config, app.templates.csp(), req, reply)
+    }
 }
 
 #[cfg(test)]

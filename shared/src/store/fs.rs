@@ -5,14 +5,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use notify::Watcher as _;
 
-use super::{Asset, Assets, Cursor, ListQuery, Listing, Posts, TagCount};
+use super::{Asset, Assets, Cursor, ListQuery, Listing, Posts, Revision, TagCount};
 
 mod write;
 use crate::authoring;
@@ -51,6 +51,8 @@ struct Parsed {
 /// Everything the read methods need, built in one pass over the folder.
 #[derive(Default)]
 struct Snapshot {
+    /// Unique to this snapshot within the process.
+    generation: u64,
     by_slug: HashMap<Slug, Arc<Post>>,
     /// Non-draft posts, newest first, with their sort keys.
     ordered: Vec<(SortKey, Arc<Post>)>,
@@ -121,7 +123,11 @@ impl FsStore {
         files.sort();
         let mut parsed = self.parsed.lock().unwrap_or_else(PoisonError::into_inner);
         parsed.retain(|path, _| files.contains(path));
-        let mut snap = Snapshot::default();
+        static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+        let mut snap = Snapshot {
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            ..Snapshot::default()
+        };
         let mut owners: HashMap<Slug, PathBuf> = HashMap::new();
         for path in &files {
             let entry = load(path, parsed.remove(path));
@@ -343,6 +349,20 @@ impl Posts for FsStore {
 
     async fn alias(&self, path: &str) -> Result<Option<Slug>, StoreError> {
         Ok(self.latest()?.aliases.get(path).cloned())
+    }
+
+    fn revision(&self, now: DateTime<Utc>) -> Result<Option<Revision>, StoreError> {
+        if !self.watching {
+            // Every read rescans: nothing tells when the folder changed.
+            return Ok(None);
+        }
+        let snap = self.latest()?;
+        // `ordered` is newest first, so the posts still to come lead it.
+        let bound = SortKey::upper_bound(now);
+        Ok(Some(Revision {
+            contents: snap.generation,
+            scheduled: snap.ordered.partition_point(|(k, _)| *k >= bound),
+        }))
     }
 }
 

@@ -107,6 +107,25 @@ pub trait Posts: Send + Sync {
 
     /// The slug an old path (an alias) now lives at.
     fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send;
+
+    /// What every page rendered at `now` depends on, when the store can tell cheaply
+    /// and without a round trip: equal revisions mean equal pages. `None` (the
+    /// default: a shared table can change under the process) means pages are not
+    /// kept.
+    fn revision(&self, _now: DateTime<Utc>) -> Result<Option<Revision>, StoreError> {
+        Ok(None)
+    }
+}
+
+/// The state of a store's contents as pages see it at some moment: which contents,
+/// and how many of its scheduled posts are still to come (a post turning public
+/// changes pages without any write).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revision {
+    /// Changes on every change of the contents.
+    pub contents: u64,
+    /// Posts dated after the moment asked about.
+    pub scheduled: usize,
 }
 
 /// A post with the version a conditional write must name.
@@ -307,6 +326,9 @@ impl<T: Posts> Posts for std::sync::Arc<T> {
     }
     fn alias(&self, path: &str) -> impl Future<Output = Result<Option<Slug>, StoreError>> + Send {
         (**self).alias(path)
+    }
+    fn revision(&self, now: DateTime<Utc>) -> Result<Option<Revision>, StoreError> {
+        (**self).revision(now)
     }
 }
 

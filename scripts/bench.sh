@@ -26,6 +26,11 @@ python3 "$shared/bench/make_corpus.py" "$out/corpus" --posts 200
 
 step "build: release bootstraps, blog, harness"
 cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed -p blog-hello
+# Sizes are also measured as deployed: arm64, one function per build as `sam build` does.
+rustup target add aarch64-unknown-linux-gnu
+for f in home post tags feed hello; do
+  cargo lambda build --release --arm64 -p "blog-$f" --lambda-dir "$out/arm64"
+done
 cargo build --release -p blog-cli
 cargo build -p blog-e2e --bin bench-lambda
 
@@ -106,6 +111,10 @@ for name in ["home", "post", "tags", "feed", "hello"]:
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as f:
         f.write(path, "bootstrap")
     sizes[name] = {"bootstrap": os.path.getsize(path), "zip": os.path.getsize(z)}
+    arm = f"{out}/arm64/blog-{name}/bootstrap"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as f:
+        f.write(arm, "bootstrap")
+    sizes[name].update(arm64=os.path.getsize(arm), arm64_zip=os.path.getsize(z))
 json.dump(sizes, open(f"{out}/sizes.json", "w"))
 PY
 

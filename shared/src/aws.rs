@@ -57,6 +57,22 @@ pub async fn sdk_config() -> SdkConfig {
     loader().load().await
 }
 
+/// The Lambda functions' config: region and credentials from the environment only,
+/// which is where Lambda puts them. The default chain, which would pick the same
+/// environment credentials, first builds every other provider (profile, web
+/// identity with an STS client and its endpoint rules, ECS, IMDS) at each cold start.
+#[cfg(feature = "lambda")]
+pub async fn lambda_sdk_config() -> SdkConfig {
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    loader()
+        .region(EnvironmentVariableRegionProvider::new())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .load()
+        .await
+}
+
 /// The SDK's config loader with the HTTPS client every SDK client shares: rustls with
 /// ring, trusting [`AMAZON_ROOTS`].
 pub fn loader() -> aws_config::ConfigLoader {

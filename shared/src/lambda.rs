@@ -22,7 +22,7 @@ pub type AwsApp = App<DynamoPosts, NoAssets>;
 pub async fn app_from_env() -> Result<AwsApp, Error> {
     let config = Config::from_env()?;
     let table = AwsSettings::table_from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::lambda_sdk_config().await;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
     Ok(App::new(config, posts, NoAssets)?)
 }
@@ -64,7 +64,7 @@ pub async fn publish_from_env() -> Result<
     let secret_id = std::env::var("BLOG_TOKEN_SECRET").map_err(|_| {
         "BLOG_TOKEN_SECRET is not set: the SAM template sets it to the publish secret's name"
     })?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::lambda_sdk_config().await;
     let secret = aws::publish_secret(&sdk, &secret_id).await?;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), settings.table);
     let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), settings.bucket);

@@ -3,7 +3,8 @@
 
 use lambda_http::{service_fn, Body, Error, Request, Response};
 
-#[tokio::main]
+// Lambda sends one event at a time to a sandbox: one thread, no worker pool to start.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|_req: Request| async {
         Ok::<_, Error>(Response::new(Body::from("hello")))

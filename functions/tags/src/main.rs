@@ -1,6 +1,7 @@
 //! Lambda function serving the tags routes (see `blog_core::routes::Function::Tags`).
 
-#[tokio::main]
+// Lambda sends one event at a time to a sandbox: one thread, no worker pool to start.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = blog_core::lambda::app_from_env().await?;

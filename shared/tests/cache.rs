@@ -70,13 +70,12 @@ async fn an_edit_on_disk_replaces_the_kept_page() {
     let cache = PageCache::new();
     let before = text(&cached(&cache, &site, "GET", "/posts/hello-world/").await);
     assert!(before.contains("<h1>Hello, world</h1>"));
-    let path = site.dir.path().join("hello-world.md");
-    let original = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        original.replace("title: Hello, world", "title: Hello, cached world"),
-    )
-    .unwrap();
+    edit(
+        &site,
+        "hello-world.md",
+        "title: Hello, world",
+        "title: Hello, cached world",
+    );
     // The watcher reports asynchronously; allow it a moment.
     let mut body = String::new();
     for _ in 0..50 {

@@ -509,13 +509,12 @@ async fn the_inline_stylesheet_matches_the_csp_hash() {
 #[tokio::test]
 async fn edits_show_on_the_next_request() {
     let site = site();
-    let path = site.dir.path().join("hello-world.md");
-    let original = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        original.replace("title: Hello, world", "title: Hello, edited world"),
-    )
-    .unwrap();
+    edit(
+        &site,
+        "hello-world.md",
+        "title: Hello, world",
+        "title: Hello, edited world",
+    );
     std::fs::write(
         site.dir.path().join("brand-new.md"),
         "---\ntitle: Brand new\ndate: 2026-01-01\n---\nNew.\n",

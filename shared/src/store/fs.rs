@@ -358,10 +358,9 @@ impl Posts for FsStore {
         }
         let snap = self.latest()?;
         // `ordered` is newest first, so the posts still to come lead it.
-        let bound = SortKey::upper_bound(now);
         Ok(Some(Revision {
             contents: snap.generation,
-            scheduled: snap.ordered.partition_point(|(k, _)| *k >= bound),
+            scheduled: snap.ordered.partition_point(|(_, p)| !p.is_public(now)),
         }))
     }
 }

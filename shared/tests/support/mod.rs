@@ -66,6 +66,14 @@ pub fn site_with(series: usize, config: Config) -> Site {
     Site { dir, app }
 }
 
+/// Rewrites `file` in the site's folder with `from` replaced by `to`, as an editor would.
+pub fn edit(site: &Site, file: &str, from: &str, to: &str) {
+    let path = site.dir.path().join(file);
+    let original = std::fs::read_to_string(&path).unwrap();
+    assert!(original.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, original.replace(from, to)).unwrap();
+}
+
 pub fn site() -> Site {
     site_with(0, Config::for_test())
 }

@@ -38,7 +38,10 @@ fn new_writes_a_draft_skeleton_that_parses() {
         post.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
         ["rust", "web dev"]
     );
-    assert_eq!(post.date.date_naive(), chrono::Local::now().date_naive());
+    assert_eq!(
+        post.date.get().date_naive(),
+        chrono::Local::now().date_naive()
+    );
 
     // Never overwrites.
     let err = blog()

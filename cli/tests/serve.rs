@@ -136,7 +136,8 @@ fn conditional_requests_head_and_redirects_over_http() {
     let (_, headers, body) = fetch(&agent, &url);
     let etag = headers["etag"].to_str().unwrap().to_owned();
     assert_eq!(
-        headers["cache-control"], "public, max-age=0, s-maxage=86400",
+        headers["cache-control"],
+        "public, max-age=0, s-maxage=86400, stale-while-revalidate=60, stale-if-error=86400",
         "preview revalidates"
     );
     let res = agent

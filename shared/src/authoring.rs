@@ -41,6 +41,14 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
         },
         (None, None) => slugify(&front.title, "title")?,
     };
+    let own = crate::post::post_path(&slug);
+    if aliases.contains(&own) {
+        return Err(InputError::field(
+            "aliases",
+            None,
+            format!("must not list the post's own address {own}"),
+        ));
+    }
     let rendered = markdown::render(&doc.body);
     let description = front.summary.unwrap_or(rendered.summary_text);
     Ok(Post {
@@ -94,8 +102,8 @@ pub fn to_source(post: &Post) -> String {
     let front = Front {
         title: &post.title,
         slug: post.slug.as_str(),
-        date: post.date.to_rfc3339(),
-        updated: post.updated.map(|d| d.to_rfc3339()),
+        date: post.date.rfc3339(),
+        updated: post.updated.map(crate::post::PostDate::rfc3339),
         draft: post.draft,
         tags: post.tags.iter().map(|t| t.as_str()).collect(),
         summary: &post.description,

@@ -2,6 +2,8 @@
 //! (read by the SDK itself) points every client at an emulator; nothing here knows
 //! about tests.
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::config::ConfigError;
@@ -87,7 +89,32 @@ pub fn loader() -> aws_config::ConfigLoader {
         // Building a context only stores its inputs; keep the default one if that changes.
         Err(_) => builder.build_https(),
     };
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http)
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .timeout_config(timeouts())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+}
+
+/// Attempts per SDK call (the first and two retries, with the SDK's jittered
+/// backoff; throttling and 5xx answers are retried, condition failures are not).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Longest wait for a TCP connection and its TLS handshake.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest one attempt may take, connection included.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest a whole SDK call may take, retries included. A stalled or failing
+/// DynamoDB becomes a 503 with Retry-After within this, far inside the functions'
+/// timeouts (read functions 10 s, publish 30 s; API Gateway waits up to 30 s), so
+/// nothing waits for Lambda to kill the invocation and CloudFront can serve its
+/// stale copy (`stale-if-error`) at once.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
 }
 
 /// The DynamoDB client.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 
 use crate::error::InputError;
-use crate::post::{Slug, Tag};
+use crate::post::{PostDate, Slug, Tag};
 
 /// Most tags one post may carry: each is a copy of the post in DynamoDB, written in
 /// the same transaction, which must stay under 4 MB.
@@ -21,9 +21,9 @@ pub struct FrontMatter {
     /// Required title.
     pub title: String,
     /// Required publication date.
-    pub date: DateTime<FixedOffset>,
+    pub date: PostDate,
     /// Optional last-edit date.
-    pub updated: Option<DateTime<FixedOffset>>,
+    pub updated: Option<PostDate>,
     /// From `draft: true` or `published: false`.
     pub draft: bool,
     /// Normalised, deduplicated tags.
@@ -379,12 +379,12 @@ fn title(f: &Field) -> Result<String, InputError> {
 }
 
 /// Accepts YYYY-MM-DD, RFC 3339, and "YYYY-MM-DD HH:MM[:SS]" (UTC), as Flask blogs write it.
-fn date_field(f: &Field) -> Result<DateTime<FixedOffset>, InputError> {
+fn date_field(f: &Field) -> Result<PostDate, InputError> {
     let s = match &f.value {
         Raw::Str(s) | Raw::Date(s) => s.trim().to_owned(),
         _ => return Err(wrong_type(f, "a date such as 2024-05-01")),
     };
-    parse_date(&s).ok_or_else(|| {
+    let date = parse_date(&s).ok_or_else(|| {
         InputError::field(
             &f.key,
             f.line,
@@ -393,7 +393,8 @@ fn date_field(f: &Field) -> Result<DateTime<FixedOffset>, InputError> {
                 s.escape_default()
             ),
         )
-    })
+    })?;
+    PostDate::new(date).map_err(|m| InputError::field(&f.key, f.line, m))
 }
 
 /// Parses the date forms front matter may use.
@@ -492,38 +493,21 @@ fn aliases(f: &Field) -> Result<Vec<String>, InputError> {
         ));
     }
     list.iter()
-        .map(|a| normalize_alias(a.trim()).map_err(|m| InputError::field("aliases", f.line, m)))
+        .map(|a| {
+            let path = crate::urls::canonical_path(a.trim())
+                .map_err(|m| InputError::field("aliases", f.line, m))?;
+            match crate::routes::reserved(&path) {
+                Some(what) => Err(InputError::field(
+                    "aliases",
+                    f.line,
+                    format!(
+                        "entries must be old paths this site does not serve, but {path} is {what}"
+                    ),
+                )),
+                None => Ok(path),
+            }
+        })
         .collect()
-}
-
-/// Checks an old URL path: site-relative, no query, no `..`, no spaces or controls.
-pub fn normalize_alias(a: &str) -> Result<String, String> {
-    let path = a
-        .strip_prefix("http://")
-        .or_else(|| a.strip_prefix("https://"));
-    let path = match path {
-        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
-        None => a,
-    };
-    if !path.starts_with('/') || path.starts_with("//") {
-        return Err(format!(
-            "entries must be paths starting with '/', got \"{}\"",
-            a.escape_default()
-        ));
-    }
-    if path.contains(['?', '#', ' ', '\\']) || path.chars().any(char::is_control) {
-        return Err(format!(
-            "entries must be plain paths without spaces, '?', '#' or '\\', got \"{}\"",
-            a.escape_default()
-        ));
-    }
-    if path.split('/').any(|seg| seg == ".." || seg == ".") {
-        return Err(format!(
-            "entries must not contain '.' or '..' segments, got \"{}\"",
-            a.escape_default()
-        ));
-    }
-    Ok(path.to_owned())
 }
 
 fn image(f: &Field) -> Result<Option<String>, InputError> {

@@ -93,10 +93,28 @@ fn none_match(header: &str, tag: &str) -> bool {
         .any(|t| t == "*" || t == tag || t.strip_prefix("W/") == Some(tag))
 }
 
+/// How long a cache may keep serving a page past its lifetime while it fetches a new
+/// copy, and while the origin fails (500, 502, 503, 504 or a timeout). CloudFront
+/// honours both (Developer Guide, "Manage how long content stays in the cache
+/// (expiration)"). An invalidated page is removed from the edge caches, not marked
+/// stale, so invalidation stays exact: only pages nothing changed are served stale.
+pub const STALE_WHILE_REVALIDATE_SECS: u32 = 60;
+/// A day: a DynamoDB outage of up to a day past a page's `s-maxage` is invisible
+/// to readers of pages the CDN has held before.
+pub const STALE_IF_ERROR_SECS: u32 = 86_400;
+
+/// Seconds a client is asked to wait after a 503 (storage unavailable).
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// The policy for `/assets/*`, the same as the one the CDN adds to files it serves
+/// from S3 (`SecurityHeadersPolicy` in template.yaml; a test compares them), so an
+/// SVG opened on its own renders alike locally and deployed.
+pub const ASSET_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 fn cache_control(config: &Config, caching: Caching) -> String {
     match caching {
         Caching::Page => format!(
-            "public, max-age={}, s-maxage={}",
+            "public, max-age={}, s-maxage={}, stale-while-revalidate={STALE_WHILE_REVALIDATE_SECS}, stale-if-error={STALE_IF_ERROR_SECS}",
             config.browser_max_age, config.cdn_max_age
         ),
         Caching::Asset => "public, max-age=86400, s-maxage=31536000".to_owned(),
@@ -118,7 +136,15 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
     };
     put(header::CONTENT_TYPE, &reply.content_type);
     put(header::CACHE_CONTROL, &cache_control(config, reply.caching));
+    let csp = if reply.caching == Caching::Asset {
+        ASSET_CSP
+    } else {
+        csp
+    };
     put(header::CONTENT_SECURITY_POLICY, csp);
+    if reply.status == StatusCode::SERVICE_UNAVAILABLE {
+        put(header::RETRY_AFTER, &RETRY_AFTER_SECS.to_string());
+    }
     put(
         header::STRICT_TRANSPORT_SECURITY,
         "max-age=63072000; includeSubDomains",
@@ -287,7 +313,7 @@ mod tests {
         assert_eq!(tag, etag(b"<p>hi</p>"));
         assert_eq!(
             res.headers()["cache-control"],
-            "public, max-age=300, s-maxage=86400"
+            "public, max-age=300, s-maxage=86400, stale-while-revalidate=60, stale-if-error=86400"
         );
         assert_eq!(res.body().as_ref(), b"<p>hi</p>");
 

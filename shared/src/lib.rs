@@ -25,6 +25,8 @@ pub mod config;
 pub mod error;
 #[cfg(feature = "authoring")]
 pub mod frontmatter;
+#[cfg(all(test, feature = "publish"))]
+mod fuzz;
 #[cfg(feature = "authoring")]
 mod highlight;
 pub mod http;

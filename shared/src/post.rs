@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
@@ -146,6 +146,98 @@ impl From<Tag> for String {
     }
 }
 
+/// Earliest and latest year a post date may have.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A date a post can carry: years 0001 to 9999, both in its own offset and in UTC.
+/// That is what RFC 3339, RFC 2822 (feeds) and the four-digit sort key can all
+/// represent, so a value of this type can never make a page fail to format it. It is
+/// checked when built and when read back from storage (serde goes through
+/// `try_from`): an item written by hand or by an older version that breaks the rule is
+/// refused as corrupt, costing its pages a logged 5xx instead of a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "DateTime<FixedOffset>", into = "DateTime<FixedOffset>")]
+pub struct PostDate(DateTime<FixedOffset>);
+
+impl PostDate {
+    /// Checks the year range; the error says the range.
+    pub fn new(d: DateTime<FixedOffset>) -> Result<Self, String> {
+        let utc = d.with_timezone(&Utc);
+        if YEARS.contains(&d.year()) && YEARS.contains(&utc.year()) {
+            Ok(Self(d))
+        } else {
+            Err(format!(
+                "must be between the years {:04} and {} (in UTC too), got {}",
+                YEARS.start(),
+                YEARS.end(),
+                d.to_rfc3339()
+            ))
+        }
+    }
+
+    /// The date with its offset.
+    pub fn get(self) -> DateTime<FixedOffset> {
+        self.0
+    }
+
+    /// The same instant in UTC.
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0.with_timezone(&Utc)
+    }
+
+    /// `2024-05-01T09:30:00+02:00`.
+    pub fn rfc3339(self) -> String {
+        self.0.to_rfc3339()
+    }
+
+    /// `Wed, 1 May 2024 09:30:00 +0200`, for RSS. chrono panics outside years 0 to
+    /// 9999; the type rules that out.
+    pub fn rfc2822(self) -> String {
+        self.0.to_rfc2822()
+    }
+}
+
+impl std::str::FromStr for PostDate {
+    type Err = String;
+    /// Parses RFC 3339 (`2024-05-01T09:30:00+02:00`) and checks the range.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let d = DateTime::parse_from_rfc3339(s)
+            .map_err(|e| format!("must be an RFC 3339 date such as 2024-05-01T09:30:00Z ({e})"))?;
+        Self::new(d)
+    }
+}
+
+impl TryFrom<DateTime<FixedOffset>> for PostDate {
+    type Error = String;
+    fn try_from(d: DateTime<FixedOffset>) -> Result<Self, Self::Error> {
+        Self::new(d)
+    }
+}
+
+impl From<PostDate> for DateTime<FixedOffset> {
+    fn from(d: PostDate) -> Self {
+        d.0
+    }
+}
+
+impl PartialEq<DateTime<Utc>> for PostDate {
+    fn eq(&self, other: &DateTime<Utc>) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialOrd<DateTime<Utc>> for PostDate {
+    fn partial_cmp(&self, other: &DateTime<Utc>) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
+impl fmt::Display for PostDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rfc3339())
+    }
+}
+
 /// One heading in a post's table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TocEntry {
@@ -165,9 +257,9 @@ pub struct Post {
     /// Title, plain text.
     pub title: String,
     /// Publication date; a post dated in the future stays hidden until then.
-    pub date: DateTime<FixedOffset>,
+    pub date: PostDate,
     /// Date of the last meaningful edit, if the author gave one.
-    pub updated: Option<DateTime<FixedOffset>>,
+    pub updated: Option<PostDate>,
     /// Drafts are never shown.
     pub draft: bool,
     /// Normalised tags, in the author's order, without duplicates.
@@ -204,7 +296,7 @@ pub struct Neighbour {
     /// Title.
     pub title: String,
     /// Publication date, to hide a neighbour that is not public yet.
-    pub date: DateTime<FixedOffset>,
+    pub date: PostDate,
 }
 
 impl Neighbour {
@@ -226,9 +318,9 @@ pub struct PostSummary {
     /// Title.
     pub title: String,
     /// Publication date.
-    pub date: DateTime<FixedOffset>,
+    pub date: PostDate,
     /// Last edit date.
-    pub updated: Option<DateTime<FixedOffset>>,
+    pub updated: Option<PostDate>,
     /// Tags.
     pub tags: Vec<Tag>,
     /// Plain-text description.
@@ -352,8 +444,8 @@ pub struct SortKey(String);
 
 impl SortKey {
     /// The key of a post with this date and slug.
-    pub fn new(date: DateTime<FixedOffset>, slug: &Slug) -> Self {
-        Self(format!("{}#{slug}", utc_key(date.with_timezone(&Utc))))
+    pub fn new(date: PostDate, slug: &Slug) -> Self {
+        Self(format!("{}#{slug}", utc_key(date.utc())))
     }
 
     /// The key just after every post dated `now` or earlier: listings stop there.
@@ -417,7 +509,7 @@ mod tests {
 
     #[test]
     fn sort_keys_order_by_time_then_slug_and_round_trip() {
-        let d = |s| DateTime::parse_from_rfc3339(s).unwrap();
+        let d = |s: &str| s.parse::<PostDate>().unwrap();
         let a = SortKey::new(d("2024-01-01T10:00:00+02:00"), &Slug::parse("a").unwrap());
         let b = SortKey::new(d("2024-01-01T09:00:00Z"), &Slug::parse("a").unwrap());
         assert_eq!(a.as_str(), "2024-01-01T08:00:00Z#a");
@@ -425,7 +517,7 @@ mod tests {
         assert_eq!(SortKey::parse(a.as_str()), Some(a.clone()));
         assert!(SortKey::parse("2024-01-01#a").is_none());
         assert!(SortKey::parse("2024-01-01T08:00:00Z#A B").is_none());
-        let now = d("2024-01-01T08:00:00Z").with_timezone(&Utc);
+        let now = d("2024-01-01T08:00:00Z").utc();
         assert!(a < SortKey::upper_bound(now));
         assert!(b > SortKey::upper_bound(now));
     }

@@ -2,14 +2,15 @@
 //! (plain serialisable structs) they are filled with.
 
 use base64::Engine as _;
-use chrono::{DateTime, FixedOffset};
 use minijinja::{Environment, Value};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::RenderError;
-use crate::post::{post_path, FeedEntry, Neighbour, Post, PostSummary, Slug, Tag, TocEntry};
+use crate::post::{
+    post_path, FeedEntry, Neighbour, Post, PostDate, PostSummary, Slug, Tag, TocEntry,
+};
 
 /// Every template, by name. Names keep their extensions so `.html`/`.xml` autoescape.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -179,7 +180,7 @@ impl From<&PostSummary> for SummaryView {
         Self {
             path: post_path(&p.slug),
             title: p.title.clone(),
-            date_iso: p.date.to_rfc3339(),
+            date_iso: p.date.rfc3339(),
             date_human: human_date(p.date),
             tags: p.tags.iter().map(TagView::from).collect(),
             summary_html: p.summary_html.clone(),
@@ -250,10 +251,10 @@ impl<'a> PostView<'a> {
             id: feed_id(config, f.slug, f.date),
             path,
             title: f.title,
-            date_iso: f.date.to_rfc3339(),
+            date_iso: f.date.rfc3339(),
             date_human: human_date(f.date),
-            date_rfc2822: f.date.to_rfc2822(),
-            updated_iso: f.updated.map(|d| d.to_rfc3339()),
+            date_rfc2822: f.date.rfc2822(),
+            updated_iso: f.updated.map(PostDate::rfc3339),
             updated_human: f.updated.map(human_date),
             tags: f.tags.iter().map(TagView::from).collect(),
             html,
@@ -268,8 +269,8 @@ impl<'a> PostView<'a> {
 struct SummaryFields<'a> {
     slug: &'a Slug,
     title: &'a str,
-    date: DateTime<FixedOffset>,
-    updated: Option<DateTime<FixedOffset>>,
+    date: PostDate,
+    updated: Option<PostDate>,
     tags: &'a [Tag],
     reading_minutes: u32,
 }
@@ -305,18 +306,18 @@ impl From<&Neighbour> for NeighbourView {
 
 /// A stable Atom/RSS id (RFC 4151 tag URI): survives edits and a move of the
 /// site to another scheme; it changes only with the slug or the publication date.
-pub fn feed_id(config: &Config, slug: &Slug, date: DateTime<FixedOffset>) -> String {
+pub fn feed_id(config: &Config, slug: &Slug, date: PostDate) -> String {
     let authority = config.host().split(':').next().unwrap_or_default();
     format!(
         "tag:{authority},{}:{}",
-        date.format("%Y-%m-%d"),
+        date.get().format("%Y-%m-%d"),
         post_path(slug)
     )
 }
 
 /// "5 May 2024".
-pub fn human_date(d: DateTime<FixedOffset>) -> String {
-    d.format("%-d %B %Y").to_string()
+pub fn human_date(d: PostDate) -> String {
+    d.get().format("%-d %B %Y").to_string()
 }
 
 #[cfg(test)]

@@ -22,6 +22,14 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'[')
     .add(b']');
 
+/// Characters escaped in a stored old path (an alias): a segment's, plus `*`, which
+/// would make the path a wildcard in a CloudFront invalidation.
+const ALIAS_SEGMENT: &AsciiSet = &SEGMENT.add(b'*');
+
+/// Longest old path accepted, encoded, in bytes (CloudFront allows 4,000 per
+/// invalidation path; a DynamoDB partition key 2,048).
+pub const MAX_PATH_BYTES: usize = 1024;
+
 /// Characters escaped in a query value.
 const QUERY_VALUE: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b'+').add(b':');
 
@@ -42,6 +50,65 @@ pub fn decode(s: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|c| c.into_owned())
+}
+
+/// The one spelling of a site-relative path, as aliases are stored and looked up:
+/// each segment percent-decoded, then encoded again the same way, so `/über/`,
+/// `/%C3%BCber/` and `/%c3%bcber/` are one path, and no stored path holds a quote, an
+/// angle bracket or a `*` (it goes into CDN invalidations as it is). The error says
+/// what to fix.
+pub fn canonical_path(raw: &str) -> Result<String, String> {
+    let shown = || raw.escape_default().to_string();
+    if raw.starts_with("http://") || raw.starts_with("https://") {
+        return Err(format!(
+            "entries must be paths on this site such as /old/post/, not full URLs: write the path of \"{}\" only",
+            shown()
+        ));
+    }
+    if !raw.starts_with('/') || raw.starts_with("//") {
+        return Err(format!(
+            "entries must be paths starting with a single '/', got \"{}\"",
+            shown()
+        ));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let segments: Vec<&str> = raw[1..].split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let text = decode(segment).ok_or_else(|| {
+            format!(
+                "entries must be UTF-8 once percent-decoded, got \"{}\"",
+                shown()
+            )
+        })?;
+        let last = i + 1 == segments.len();
+        if text.is_empty() && !last {
+            return Err(format!(
+                "entries must not contain '//', got \"{}\"",
+                shown()
+            ));
+        }
+        if text == "." || text == ".." {
+            return Err(format!(
+                "entries must not contain '.' or '..' segments, got \"{}\"",
+                shown()
+            ));
+        }
+        if text.contains(['/', '?', '#', '\\']) || text.chars().any(char::is_control) {
+            return Err(format!(
+                "entries must be plain paths without '?', '#', '\\', control characters or an encoded '/', got \"{}\"",
+                shown()
+            ));
+        }
+        out.push('/');
+        out.extend(utf8_percent_encode(&text, ALIAS_SEGMENT));
+    }
+    if out.len() > MAX_PATH_BYTES {
+        return Err(format!(
+            "entries must be at most {MAX_PATH_BYTES} bytes once encoded; one is {}",
+            out.len()
+        ));
+    }
+    Ok(out)
 }
 
 /// The value of `name` in a query string (`a=1&b=2`), decoded; `+` counts as space.
@@ -67,5 +134,38 @@ mod tests {
         assert_eq!(query_param(Some("a=b+c"), "a").unwrap(), "b c");
         assert_eq!(query_param(Some("a=1"), "b"), None);
         assert_eq!(query_param(None, "b"), None);
+    }
+
+    #[test]
+    fn canonical_paths() {
+        for (raw, want) in [
+            ("/old/", "/old/"),
+            ("/über-alt/", "/%C3%BCber-alt/"),
+            ("/%c3%bcber-alt/", "/%C3%BCber-alt/"),
+            ("/a b/\"<x>*", "/a%20b/%22%3Cx%3E%2A"),
+            ("/2024/05/01/name.html", "/2024/05/01/name.html"),
+            ("/", "/"),
+        ] {
+            assert_eq!(canonical_path(raw).as_deref(), Ok(want), "{raw}");
+        }
+        for (raw, why) in [
+            ("https://evil.example/", "not full URLs"),
+            ("old/", "single '/'"),
+            ("//host/x", "single '/'"),
+            ("/a//b", "'//'"),
+            ("/a/../b", "'..'"),
+            ("/a/%2e%2e/b", "'..'"),
+            ("/a%2Fb", "encoded '/'"),
+            ("/a?b=1", "'?'"),
+            ("/a#top", "'#'"),
+            ("/a%00", "control"),
+            ("/%FF", "UTF-8"),
+        ] {
+            let err = canonical_path(raw).unwrap_err();
+            assert!(err.contains(why), "{raw}: {err}");
+        }
+        assert!(canonical_path(&format!("/{}", "é".repeat(200)))
+            .unwrap_err()
+            .contains("1024 bytes"));
     }
 }

@@ -20,6 +20,10 @@ pub const EXPECTED: &[(&str, u16, &[&str])] = &[
     ("post-draft", 404, &["GetItem", "GetItem"]),
     ("post-future", 404, &["GetItem", "GetItem"]),
     ("post-missing-slash", 301, &[]),
+    // Not a slug: not found at once (no 301 first, no alias lookup; on Lambda it
+    // once resolved to the home page).
+    ("post-dotdot", 404, &[]),
+    ("post-dotdot-missing-slash", 404, &[]),
     ("post-delete-method", 405, &[]),
     ("default-alias", 301, &["GetItem"]),
     ("default-missing", 404, &["GetItem"]),

@@ -1,5 +1,5 @@
 //! Handler tests from the event files: each `events/*.json` is parsed by
-//! `lambda_http::request::from_str`, as Lambda would, and answered by the
+//! `blog_core::lambda::apigw`, as the functions do, and answered by the
 //! function its route key names, over the filesystem store.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
@@ -19,13 +19,9 @@ fn app(dir: &std::path::Path) -> App<Arc<FsStore>, Arc<FsStore>> {
 
 async fn answer(app: &App<Arc<FsStore>, Arc<FsStore>>, name: &str) -> blog_core::http::Response {
     let text = events::load(name);
-    let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    handle_function(
-        app,
-        events::function_for(&text),
-        blog_core::lambda::to_core(req),
-    )
-    .await
+    let req = blog_core::lambda::apigw::request_from_json(&text)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    handle_function(app, events::function_for(&text), req).await
 }
 
 #[test]
@@ -56,9 +52,9 @@ async fn every_publish_event_gets_its_status_from_the_api() {
             blog_core::routes::Function::Publish,
             "{name}"
         );
-        let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let res =
-            blog_core::publish::handle(&app, &publisher, blog_core::lambda::to_core(req)).await;
+        let req = blog_core::lambda::apigw::request_from_json(&text)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let res = blog_core::publish::handle(&app, &publisher, req).await;
         assert_eq!(
             res.status().as_u16(),
             *status,
@@ -135,8 +131,8 @@ async fn event_details() {
         "\"\\\"00000000000000000000000000000000\\\"\"",
         &serde_json::to_string(&etag).unwrap(),
     );
-    let req = lambda_http::request::from_str(&text).unwrap();
-    let res = handle_function(&app, Function::Post, blog_core::lambda::to_core(req)).await;
+    let req = blog_core::lambda::apigw::request_from_json(&text).unwrap();
+    let res = handle_function(&app, Function::Post, req).await;
     assert_eq!(res.status(), 304);
 }
 
@@ -144,10 +140,10 @@ async fn event_details() {
 async fn a_function_does_not_answer_another_functions_routes() {
     let dir = fixtures::content_dir();
     let app = app(dir.path());
-    let req = lambda_http::request::from_str(&events::load("tags-ok")).unwrap();
-    let res = handle_function(&app, Function::Home, blog_core::lambda::to_core(req)).await;
+    let req = blog_core::lambda::apigw::request_from_json(&events::load("tags-ok")).unwrap();
+    let res = handle_function(&app, Function::Home, req).await;
     assert_eq!(res.status(), 404);
-    let req = lambda_http::request::from_str(&events::load("tags-ok")).unwrap();
-    let res = handle_function(&app, Function::Post, blog_core::lambda::to_core(req)).await;
+    let req = blog_core::lambda::apigw::request_from_json(&events::load("tags-ok")).unwrap();
+    let res = handle_function(&app, Function::Post, req).await;
     assert_eq!(res.status(), 200, "the default route answers everything");
 }

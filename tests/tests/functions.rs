@@ -63,13 +63,8 @@ impl Deployment {
     }
 
     async fn local(&self, event: &str) -> blog_core::http::Response {
-        let req = lambda_http::request::from_str(event).unwrap();
-        handle_function(
-            &self.local,
-            events::function_for(event),
-            blog_core::lambda::to_core(req),
-        )
-        .await
+        let req = blog_core::lambda::apigw::request_from_json(event).unwrap();
+        handle_function(&self.local, events::function_for(event), req).await
     }
 }
 

@@ -95,6 +95,6 @@ mod tests {
         assert_eq!(post.title, "Quotes \" and: colons \\ ok");
         assert!(post.draft);
         assert_eq!(post.tags, tags);
-        assert_eq!(post.date.date_naive(), date);
+        assert_eq!(post.date.get().date_naive(), date);
     }
 }

@@ -2,8 +2,8 @@
 
 use super::*;
 
-fn ymd(s: &str) -> DateTime<FixedOffset> {
-    parse_date(s).unwrap()
+fn ymd(s: &str) -> PostDate {
+    PostDate::new(parse_date(s).unwrap()).unwrap()
 }
 
 #[test]
@@ -51,14 +51,14 @@ fn yaml_1_1_booleans_as_flask_flatpages_writes_them() {
 #[test]
 fn optional_fields_are_read() {
     let src = "---\ntitle: T\ndate: 2024-05-01T09:30:00+02:00\nupdated: 2024-06-01\n\
-               description: A post.\nslug: custom-slug\naliases: [/old/path/, \"https://old.example/2019/x.html\"]\n\
+               description: A post.\nslug: custom-slug\naliases: [/old/path/, \"/2019/x.html\", /über/]\n\
                image: /assets/card.png\ntags: rust, web dev, Rust\n---\n";
     let f = parse(src).unwrap().front;
     assert_eq!(f.date, ymd("2024-05-01T09:30:00+02:00"));
     assert_eq!(f.updated, Some(ymd("2024-06-01")));
     assert_eq!(f.summary.as_deref(), Some("A post."));
     assert_eq!(f.slug.unwrap().as_str(), "custom-slug");
-    assert_eq!(f.aliases, vec!["/old/path/", "/2019/x.html"]);
+    assert_eq!(f.aliases, vec!["/old/path/", "/2019/x.html", "/%C3%BCber/"]);
     assert_eq!(f.image.as_deref(), Some("/assets/card.png"));
     let tags: Vec<_> = f.tags.iter().map(Tag::as_str).collect();
     assert_eq!(tags, ["rust", "web dev"]);
@@ -172,6 +172,30 @@ const ERRORS: &[(&str, &str, Option<&str>, Option<usize>)] = &[
         "---\ntitle: x\ndate: 2024-01-01\naliases: [old/path]\n---\n",
         Some("aliases"),
         Some(4),
+    ),
+    (
+        "full URL alias",
+        "---\ntitle: x\ndate: 2024-01-01\naliases: [\"https://evil.example/\"]\n---\n",
+        Some("aliases"),
+        Some(4),
+    ),
+    (
+        "year 0 and below",
+        "---\ntitle: x\ndate: -0001-01-01\n---\n",
+        Some("date"),
+        Some(3),
+    ),
+    (
+        "year 10000",
+        "---\ntitle: x\ndate: 2024-01-01\nupdated: +10000-01-01\n---\n",
+        Some("updated"),
+        Some(4),
+    ),
+    (
+        "year 1 that is year 0 in UTC",
+        "---\ntitle: x\ndate: 0001-01-01T00:30:00+01:00\n---\n",
+        Some("date"),
+        Some(3),
     ),
     (
         "dotdot alias",

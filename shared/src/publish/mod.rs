@@ -205,6 +205,12 @@ pub fn error_response(path: &str, err: &AppError) -> Response {
         AppError::MethodNotAllowed { allow, .. } => {
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        _ if p.status == StatusCode::SERVICE_UNAVAILABLE => {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::http::RETRY_AFTER_SECS),
+            );
+        }
         _ => {}
     }
     res

@@ -14,10 +14,12 @@ use super::{paths, Answer, Publisher};
 use crate::app::App;
 use crate::authoring::{self, MAX_SOURCE_BYTES};
 use crate::cdn::{self, Cdn, Invalidation};
-use crate::error::{AppError, InputError};
+use crate::error::{AppError, InputError, StoreError};
 use crate::http::Request;
 use crate::post::{post_path, Post, Slug};
+use crate::routes::{route, Route};
 use crate::store::{Expected, PostWriter, Posts, Versioned, Written};
+use crate::urls::decode;
 
 /// A JSON body: the source, and the file name it came from (which gives the slug
 /// when the front matter has none).
@@ -30,7 +32,7 @@ struct JsonPost {
 }
 
 /// What the author sent.
-struct Submission {
+pub(crate) struct Submission {
     source: String,
     file_stem: Option<String>,
 }
@@ -55,7 +57,7 @@ fn utf8(body: &[u8]) -> Result<&str, AppError> {
 }
 
 /// Reads a Markdown or JSON body, checking type, size and encoding before parsing.
-fn submission(req: &Request) -> Result<Submission, AppError> {
+pub(crate) fn submission(req: &Request) -> Result<Submission, AppError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -131,23 +133,73 @@ async fn existing<P: PostWriter, A>(app: &App<P, A>, slug: &Slug) -> Result<Vers
         })
 }
 
-/// The version named by `If-Match`: required, one strong tag this API issued.
-fn if_match(req: &Request) -> Result<u64, AppError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Err(AppError::PreconditionRequired(
-            "send If-Match with the post's ETag (from GET /api/posts/{slug}) so an edit cannot overwrite a newer one".into(),
-        ));
+/// The version named by `If-Match` (RFC 9110 13.1.1): required (428 without it, or
+/// with `*`, which would let an edit overwrite a newer one); one strong entity tag.
+/// A well-formed tag that is not a version this API issued can never match: 412,
+/// as for a stale one. A value that is not an entity tag at all is a bad request.
+pub(crate) fn if_match(req: &Request) -> Result<u64, AppError> {
+    let required = || {
+        AppError::PreconditionRequired(
+            "send If-Match with the post's ETag (from GET /api/posts/{slug}) so an edit cannot overwrite a newer one; * is not enough".into(),
+        )
     };
-    value
+    let value = req
+        .headers()
+        .get(header::IF_MATCH)
+        .ok_or_else(required)?
         .to_str()
-        .ok()
         .map(str::trim)
-        .and_then(|v| v.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .ok_or_else(|| {
-            AppError::PreconditionRequired(
-                "If-Match must be the post's ETag as GET returned it, such as \"3\" (with the quotes); * is not enough".into(),
-            )
-        })
+        .unwrap_or("");
+    if value == "*" {
+        return Err(required());
+    }
+    let malformed = || {
+        AppError::BadRequest(
+            "If-Match must be one entity tag as GET returned it, such as \"3\" (with the quotes)"
+                .into(),
+        )
+    };
+    let tag = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or_else(malformed)?;
+    if tag.contains('"') {
+        return Err(malformed());
+    }
+    tag.parse().map_err(|_| {
+        StoreError::Stale(format!(
+            "If-Match {value} is not the post's current ETag: fetch it again with GET /api/posts/{{slug}} and resend"
+        ))
+        .into()
+    })
+}
+
+/// An alias may name a post's page only while no other post lives there: a post
+/// page that 301s elsewhere after a delete would be a hijack. `leaving` is the slug a
+/// rename moves away from (its page becomes an alias by design).
+async fn check_alias_pages<P: PostWriter, A>(
+    app: &App<P, A>,
+    post: &Post,
+    leaving: Option<&Slug>,
+) -> Result<(), AppError> {
+    for alias in &post.aliases {
+        let Some(Route::Post(raw)) = route(alias) else {
+            continue;
+        };
+        let Some(slug) = decode(raw).and_then(|s| Slug::parse(&s).ok()) else {
+            continue;
+        };
+        if slug == post.slug || Some(&slug) == leaving {
+            continue;
+        }
+        if app.posts.current(&slug).await?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "the alias {alias} is the page of the post \"{slug}\": remove it from aliases, or rename or delete that post first"
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn etag(version: u64) -> String {
@@ -171,7 +223,7 @@ pub async fn index<P: PostWriter, A>(app: &App<P, A>) -> Result<Answer, AppError
             json!({
                 "slug": p.slug,
                 "title": p.title,
-                "date": p.date.to_rfc3339(),
+                "date": p.date.rfc3339(),
                 "draft": p.draft,
                 "path": post_path(&p.slug),
             })
@@ -188,7 +240,7 @@ pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer,
         "slug": post.slug,
         "version": version.to_string(),
         "title": post.title,
-        "date": post.date.to_rfc3339(),
+        "date": post.date.rfc3339(),
         "draft": post.draft,
         "tags": post.tags,
         "path": post.path(),
@@ -212,6 +264,7 @@ where
     let sub = submission(req)?;
     let post = compile(&sub, sub.file_stem.as_deref())?;
     let slug = post.slug.clone();
+    check_alias_pages(app, &post, None).await?;
     let written = app
         .posts
         .save(&slug, post, &sub.source, Expected::Absent)
@@ -264,6 +317,7 @@ where
         answer.etag = Some(etag(version));
         return Ok(answer);
     }
+    check_alias_pages(app, &post, Some(&slug)).await?;
     let written = app
         .posts
         .save(&slug, post, &sub.source, Expected::Version(version))
@@ -324,7 +378,7 @@ async fn written_answer<P, A, C: Cdn>(
     if let Some(v) = &written.after {
         body["version"] = json!(v.version.to_string());
         body["draft"] = json!(v.post.draft);
-        body["date"] = json!(v.post.date.to_rfc3339());
+        body["date"] = json!(v.post.date.rfc3339());
         body["public"] = json!(v.post.is_public(now));
         if let Some(old) = written.before.as_ref().filter(|b| b.slug != v.post.slug) {
             body["renamed_from"] = json!(old.slug);

@@ -6,7 +6,7 @@ use minijinja::context;
 use super::*;
 
 fn sample_post(title: &str) -> Post {
-    let date = DateTime::parse_from_rfc3339("2024-05-01T09:30:00Z").unwrap();
+    let date: PostDate = "2024-05-01T09:30:00Z".parse().unwrap();
     Post {
         slug: Slug::parse("sample").unwrap(),
         title: title.into(),

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::Serialize;
 
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::{Caching, Reply};
-use crate::post::{post_path, FeedEntry, Tag};
+use crate::post::{post_path, FeedEntry, PostDate, Tag};
 use crate::render::PostView;
 use crate::store::{Assets, Posts};
 
@@ -23,9 +23,13 @@ struct FeedMeta {
     updated_rfc2822: String,
 }
 
-/// The newest change among `posts`; a fixed date when there are none, so an empty
-/// feed keeps one ETag.
-fn last_change(posts: &[FeedEntry]) -> DateTime<FixedOffset> {
+/// The newest change among `posts`; an empty feed gives the Unix epoch, so it keeps
+/// one ETag.
+fn epoch() -> DateTime<chrono::FixedOffset> {
+    DateTime::UNIX_EPOCH.fixed_offset()
+}
+
+fn last_change(posts: &[FeedEntry]) -> Option<PostDate> {
     posts
         .iter()
         .map(|e| {
@@ -35,7 +39,6 @@ fn last_change(posts: &[FeedEntry]) -> DateTime<FixedOffset> {
                 .max(e.summary.date)
         })
         .max()
-        .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset())
 }
 
 /// GET `/feed.xml` or `/tags/{tag}/feed.xml`: full content, stable ids.
@@ -108,8 +111,8 @@ fn feed_meta(
         self_url: format!("{}{self_path}", config.base_url),
         html_url: format!("{}{html_path}", config.base_url),
         id: format!("{}{self_path}", config.base_url),
-        updated: updated.to_rfc3339(),
-        updated_rfc2822: updated.to_rfc2822(),
+        updated: updated.map_or_else(|| epoch().to_rfc3339(), PostDate::rfc3339),
+        updated_rfc2822: updated.map_or_else(|| epoch().to_rfc2822(), PostDate::rfc2822),
     }
 }
 
@@ -133,7 +136,7 @@ pub async fn sitemap<P: Posts, A: Assets>(
     let mut urls = vec![
         SitemapUrl {
             loc: format!("{base}/"),
-            lastmod: newest.map(|d| d.to_rfc3339()),
+            lastmod: newest.map(PostDate::rfc3339),
         },
         SitemapUrl {
             loc: format!("{base}/tags/"),
@@ -145,7 +148,7 @@ pub async fn sitemap<P: Posts, A: Assets>(
         let modified = p.updated.unwrap_or(p.date).max(p.date);
         urls.push(SitemapUrl {
             loc: format!("{base}{}", post_path(&p.slug)),
-            lastmod: Some(modified.to_rfc3339()),
+            lastmod: Some(modified.rfc3339()),
         });
         tags.extend(p.tags.iter());
     }

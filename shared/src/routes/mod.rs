@@ -7,7 +7,7 @@ use http::{Method, StatusCode};
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::{error_reply, finish, Reply, Request, Response};
-use crate::post::post_path;
+use crate::post::{post_path, Slug, Tag};
 use crate::store::{Assets, Posts};
 
 pub mod assets;
@@ -128,7 +128,19 @@ pub const ROUTES: &[(&str, Function)] = &[
     ("$default", Function::Post),
 ];
 
-/// Matches a path against the route table.
+/// Whether a raw (percent-encoded) segment names a valid slug.
+fn is_slug(raw: &str) -> bool {
+    crate::urls::decode(raw).is_some_and(|s| Slug::parse(&s).is_ok())
+}
+
+/// Whether a raw (percent-encoded) segment names a valid tag.
+fn is_tag(raw: &str) -> bool {
+    crate::urls::decode(raw).is_some_and(|s| Tag::parse(&s).is_ok())
+}
+
+/// Matches a path against the route table. A missing trailing slash is redirected
+/// only for a valid slug or tag: anything else (`/posts/%2e%2e`) is not found, and
+/// so may still be an alias, instead of a cacheable 301 to another bad path.
 pub fn route(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
     let r = match segments.as_slice() {
@@ -138,16 +150,35 @@ pub fn route(path: &str) -> Option<Route<'_>> {
         ["sitemap.xml"] => Route::Sitemap,
         ["robots.txt"] => Route::Robots,
         ["posts", slug, ""] if !slug.is_empty() => Route::Post(slug),
-        ["posts", slug] if !slug.is_empty() => Route::AddSlash,
+        ["posts", slug] if is_slug(slug) => Route::AddSlash,
         ["tags", ""] => Route::TagIndex,
         ["tags"] => Route::AddSlash,
         ["tags", tag, ""] if !tag.is_empty() => Route::Tag(tag),
-        ["tags", tag] if !tag.is_empty() => Route::AddSlash,
+        ["tags", tag] if is_tag(tag) => Route::AddSlash,
         ["tags", tag, "feed.xml"] if !tag.is_empty() => Route::TagFeed(tag),
         ["assets", ..] => Route::Asset(&path["/assets/".len()..]),
         _ => return None,
     };
     Some(r)
+}
+
+/// What the site itself serves at `path` (canonical, percent-encoded), when that
+/// is not a post's page: an alias there would hijack the page or never be reached.
+/// Post pages are free only while no post has that slug, which the writer checks.
+pub fn reserved(path: &str) -> Option<&'static str> {
+    if path == "/api" || path.starts_with("/api/") {
+        return Some("the publish API");
+    }
+    Some(match route(path)? {
+        Route::Post(_) => return None,
+        Route::Home => "the home page",
+        Route::TagIndex | Route::Tag(_) => "a tag page",
+        Route::TagFeed(_) | Route::Atom | Route::Rss => "a feed",
+        Route::Sitemap => "the sitemap",
+        Route::Robots => "robots.txt",
+        Route::Asset(_) => "an asset (CloudFront sends /assets/ to S3)",
+        Route::AddSlash => "redirected by the site to the same path with a trailing slash",
+    })
 }
 
 /// Answers any page request: the local server and a catch-all function use this.
@@ -232,7 +263,13 @@ async fn resolve<P: Posts, A: Assets>(
     match result {
         Ok(reply) => reply,
         Err(AppError::NotFound { .. }) if matches!(*req.method(), Method::GET | Method::HEAD) => {
-            match app.posts.alias(path).await {
+            // Aliases are stored in one spelling (`urls::canonical_path`); a path
+            // that has none (not UTF-8, a '..' segment) is no alias.
+            let lookup = match crate::urls::canonical_path(path) {
+                Ok(canonical) => app.posts.alias(&canonical).await,
+                Err(_) => Ok(None),
+            };
+            match lookup {
                 Ok(Some(slug)) => Reply::redirect(StatusCode::MOVED_PERMANENTLY, post_path(&slug)),
                 Ok(None) => error_reply(
                     &app.templates,
@@ -258,6 +295,9 @@ mod tests {
             ("/", Some(Route::Home)),
             ("/posts/hello/", Some(Route::Post("hello"))),
             ("/posts/hello", Some(Route::AddSlash)),
+            ("/posts/%2e%2e", None),
+            ("/posts/Hello", None),
+            ("/tags/a%2Fb", None),
             ("/posts/", None),
             ("/tags/", Some(Route::TagIndex)),
             ("/tags", Some(Route::AddSlash)),
@@ -275,6 +315,36 @@ mod tests {
         ];
         for (path, want) in cases {
             assert_eq!(route(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn reserved_paths() {
+        for path in [
+            "/",
+            "/feed.xml",
+            "/rss.xml",
+            "/sitemap.xml",
+            "/robots.txt",
+            "/api",
+            "/api/posts",
+            "/tags",
+            "/tags/",
+            "/tags/rust/",
+            "/tags/rust/feed.xml",
+            "/assets/a.png",
+            "/posts/hello",
+        ] {
+            assert!(reserved(path).is_some(), "{path}");
+        }
+        for path in [
+            "/posts/hello/",
+            "/post/hello/",
+            "/2024/05/01/x.html",
+            "/posts/Old/",
+            "/feed",
+        ] {
+            assert_eq!(reserved(path), None, "{path}");
         }
     }
 }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Cursor, ListQuery, Listing, Posts, TagCount};
@@ -26,7 +26,9 @@ use super::{Cursor, ListQuery, Listing, Posts, TagCount};
 mod links;
 mod write;
 use crate::error::StoreError;
-use crate::post::{FeedEntry, Neighbour, Post, PostSummary, Slug, SortKey, Tag, TocEntry};
+use crate::post::{
+    FeedEntry, Neighbour, Post, PostDate, PostSummary, Slug, SortKey, Tag, TocEntry,
+};
 
 /// Name of the sparse index of published posts by date.
 pub const BY_DATE: &str = "byDate";
@@ -64,9 +66,9 @@ struct PostItem {
     version: u64,
     slug: Slug,
     title: String,
-    date: DateTime<FixedOffset>,
+    date: PostDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    updated: Option<DateTime<FixedOffset>>,
+    updated: Option<PostDate>,
     draft: bool,
     tags: Vec<Tag>,
     description: String,
@@ -93,9 +95,9 @@ struct EntryItem {
     sk: String,
     slug: Slug,
     title: String,
-    date: DateTime<FixedOffset>,
+    date: PostDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    updated: Option<DateTime<FixedOffset>>,
+    updated: Option<PostDate>,
     tags: Vec<Tag>,
     description: String,
     summary_html: String,

@@ -173,7 +173,7 @@ pub struct IndexEntry {
     /// Title.
     pub title: String,
     /// Publication date.
-    pub date: chrono::DateTime<chrono::FixedOffset>,
+    pub date: crate::post::PostDate,
     /// Whether it is a draft.
     pub draft: bool,
 }

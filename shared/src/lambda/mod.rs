@@ -1,10 +1,13 @@
-//! The lambda_http adapter, written once: every function's `main` builds the app
-//! from the environment and hands it here with the routes it serves.
+//! The Lambda adapter, written once: every function's `main` builds the app from
+//! the environment and hands it here with the routes it serves. Events become
+//! requests in `apigw`.
+
+pub mod apigw;
 
 use std::convert::Infallible;
 
-use bytes::Bytes;
-use lambda_http::{Body, Error};
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::{Error, LambdaEvent};
 
 use crate::app::App;
 use crate::aws::{self, AwsSettings};
@@ -35,10 +38,29 @@ where
 {
     // One app for the life of the process; leaking it lets every invocation borrow it.
     let app: &'static App<P, A> = Box::leak(Box::new(app));
-    lambda_http::run(lambda_http::service_fn(
-        move |req: lambda_http::Request| async move {
-            let res = routes::handle_function(app, function, to_core(req)).await;
-            Ok::<_, Infallible>(to_lambda(res))
+    run(move |req| routes::handle_function(app, function, req)).await
+}
+
+/// Runs the Lambda runtime loop: each API Gateway event becomes a request for
+/// `handler`, and its response the event API Gateway answers with.
+async fn run<F, Fut>(handler: F) -> Result<(), Error>
+where
+    F: Fn(crate::http::Request) -> Fut,
+    Fut: std::future::Future<Output = crate::http::Response>,
+{
+    let handler = &handler;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
+            let res: ApiGatewayV2httpResponse = match apigw::request(event.payload) {
+                // Boxed: the route futures are deep, and inlined into the
+                // runtime's own future they overflow rustc's layout query depth.
+                Ok(req) => apigw::response(Box::pin(handler(req)).await),
+                Err(why) => {
+                    tracing::warn!(%why, "unusable API Gateway event");
+                    apigw::bad_event(&why)
+                }
+            };
+            Ok::<_, Infallible>(res)
         },
     ))
     .await
@@ -87,49 +109,5 @@ pub async fn serve_publish<C: crate::cdn::Cdn + 'static>(
 ) -> Result<(), Error> {
     let site: &'static (PublishApp, crate::publish::Publisher<C>) =
         Box::leak(Box::new((app, publisher)));
-    lambda_http::run(lambda_http::service_fn(
-        move |req: lambda_http::Request| async move {
-            let res = crate::publish::handle(&site.0, &site.1, to_core(req)).await;
-            Ok::<_, Infallible>(to_lambda(res))
-        },
-    ))
-    .await
-}
-
-/// lambda_http's request, with its body as bytes.
-pub fn to_core(req: lambda_http::Request) -> crate::http::Request {
-    let (parts, body) = req.into_parts();
-    let bytes = match body {
-        Body::Empty => Bytes::new(),
-        Body::Text(s) => Bytes::from(s),
-        Body::Binary(b) => Bytes::from(b),
-        _ => Bytes::new(),
-    };
-    http::Request::from_parts(parts, bytes)
-}
-
-/// Text bodies stay text in the API Gateway response; anything else goes base64.
-pub fn to_lambda(res: crate::http::Response) -> lambda_http::Response<Body> {
-    let (parts, body) = res.into_parts();
-    let textual = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.starts_with("text/")
-                || t.contains("xml")
-                || t.contains("json")
-                || t.contains("charset=utf-8")
-        });
-    let body = if body.is_empty() {
-        Body::Empty
-    } else if textual {
-        match String::from_utf8(body.to_vec()) {
-            Ok(s) => Body::Text(s),
-            Err(e) => Body::Binary(e.into_bytes()),
-        }
-    } else {
-        Body::Binary(body.to_vec())
-    };
-    lambda_http::Response::from_parts(parts, body)
+    run(move |req| crate::publish::handle(&site.0, &site.1, req)).await
 }

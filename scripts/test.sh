@@ -19,6 +19,17 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "supply chain: cargo audit against ../shared/advisory-db (offline RustSec snapshot)"
+# cargo-audit takes about ten minutes to build on two cores: only when missing.
+if ! [ -x "$root/.tools/cargo/bin/cargo-audit" ]; then
+  cargo install cargo-audit --locked --quiet --root "$root/.tools/cargo"
+fi
+# Warnings fail too, so a new "unmaintained" notice is seen. The one exception,
+# with its reason (README "Reliability"): RUSTSEC-2025-0141, bincode 1.3.3, which
+# syntect uses only to load its bundled syntax definitions, on the publish path.
+"$root/.tools/cargo/bin/cargo-audit" audit --no-fetch --db "$root/../shared/advisory-db" \
+  --deny warnings --ignore RUSTSEC-2025-0141
+
 step "template: sam validate --lint, cfn-lint, checkov"
 sam validate --lint --region us-east-1
 cfn-lint template.yaml

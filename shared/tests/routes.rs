@@ -267,6 +267,10 @@ async fn aliases_and_missing_slashes_redirect_permanently() {
         ("/2019/old-name.html", "/posts/renamed/"),
         ("/posts/old-name/", "/posts/renamed/"),
         ("/posts/Old_File_Name/", "/posts/old-file-name/"),
+        // A non-ASCII alias, however the client spells its escapes.
+        ("/%C3%BCber-alt/", "/posts/renamed/"),
+        ("/%c3%bcber-alt/", "/posts/renamed/"),
+        ("/a%20%3Cb%3E*", "/posts/renamed/"),
         ("/posts/hello-world", "/posts/hello-world/"),
         ("/tags", "/tags/"),
         ("/tags/rust", "/tags/rust/"),
@@ -275,6 +279,30 @@ async fn aliases_and_missing_slashes_redirect_permanently() {
         assert_eq!(res.status(), StatusCode::MOVED_PERMANENTLY, "{uri}");
         assert_eq!(header(&res, "location"), to, "{uri}");
     }
+    // Not a slug: no redirect to another bad path first, and no alias lookup.
+    for uri in [
+        "/posts/%2e%2e",
+        "/posts/%2e%2e/",
+        "/posts/Bad_Slug",
+        "/tags/%FF",
+    ] {
+        let res = get(&site, uri).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn assets_carry_the_cdn_policy_and_pages_their_own() {
+    let site = site();
+    let page = get(&site, "/").await;
+    let csp = header(&page, "content-security-policy");
+    assert!(csp.contains("style-src 'sha256-"), "{csp}");
+    let png = get(&site, "/assets/architecture.svg").await;
+    assert_eq!(png.status(), StatusCode::OK);
+    assert_eq!(
+        header(&png, "content-security-policy"),
+        blog_core::http::ASSET_CSP
+    );
 }
 
 #[tokio::test]

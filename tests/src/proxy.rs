@@ -1,6 +1,8 @@
-//! A counting proxy between a function and moto: every request is forwarded
-//! unchanged, and DynamoDB operations (`X-Amz-Target`) are recorded, so a test can
-//! assert how many requests one page view made.
+//! A counting, fault-injecting proxy between a function and the emulator: every
+//! request is forwarded unchanged, and DynamoDB operations (`X-Amz-Target`) are
+//! recorded, so a test can assert how many requests one page view made. On demand
+//! it answers one operation with a fault instead: a 500, a throttling error, a
+//! connection cut mid-answer, or a stall.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -12,19 +14,60 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+/// What the proxy does instead of forwarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `500 InternalServerError`, as DynamoDB answers when it fails.
+    Status500,
+    /// `400 ThrottlingException`, as DynamoDB answers over its request rate.
+    Throttle,
+    /// The connection is cut after the status line: the body never arrives.
+    Reset,
+    /// Nothing for this many seconds, then the connection is cut; the request never
+    /// reaches the emulator (so a test knows no write landed late).
+    Stall(u64),
+}
+
 #[derive(Clone)]
 struct Shared {
     upstream: String,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
     calls: Arc<Mutex<Vec<String>>>,
-    failing: Arc<Mutex<Option<String>>>,
+    failing: Arc<Mutex<Option<(String, Fault)>>>,
 }
 
 /// A running proxy.
 pub struct CountingProxy {
     addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
-    failing: Arc<Mutex<Option<String>>>,
+    failing: Arc<Mutex<Option<(String, Fault)>>>,
+}
+
+/// A response whose body fails after the headers: the client sees the connection
+/// drop mid-answer.
+fn cut() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut by the test proxy",
+        ))
+    });
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("content-length", "100")
+        .body(Body::from_stream(failing))
+        .unwrap()
+}
+
+fn dynamodb_error(status: u16, kind: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(Body::from(format!(
+            r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected by the test proxy"}}"#
+        )))
+        .unwrap()
 }
 
 async fn forward(State(s): State<Shared>, req: Request) -> Response {
@@ -36,16 +79,23 @@ async fn forward(State(s): State<Shared>, req: Request) -> Response {
         .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
         .map(str::to_owned);
     if let Some(op) = op {
-        let fail = s.failing.lock().unwrap().as_deref() == Some(op.as_str());
+        let fault = s
+            .failing
+            .lock()
+            .unwrap()
+            .as_ref()
+            .filter(|(o, _)| *o == op)
+            .map(|(_, f)| *f);
         s.calls.lock().unwrap().push(op);
-        if fail {
-            return Response::builder()
-                .status(500)
-                .header("content-type", "application/x-amz-json-1.0")
-                .body(Body::from(
-                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected by the test proxy"}"#,
-                ))
-                .unwrap();
+        match fault {
+            None => {}
+            Some(Fault::Status500) => return dynamodb_error(500, "InternalServerError"),
+            Some(Fault::Throttle) => return dynamodb_error(400, "ThrottlingException"),
+            Some(Fault::Reset) => return cut(),
+            Some(Fault::Stall(secs)) => {
+                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+                return cut();
+            }
         }
     }
     let path = parts
@@ -92,7 +142,12 @@ impl CountingProxy {
 
     /// Answers every request for DynamoDB operation `op` with a 500 from now on.
     pub fn fail(&self, op: Option<&str>) {
-        *self.failing.lock().unwrap() = op.map(str::to_owned);
+        *self.failing.lock().unwrap() = op.map(|o| (o.to_owned(), Fault::Status500));
+    }
+
+    /// Answers every request for DynamoDB operation `op` with `fault` from now on.
+    pub fn inject(&self, op: &str, fault: Fault) {
+        *self.failing.lock().unwrap() = Some((op.to_owned(), fault));
     }
 
     /// The endpoint to give the function instead of moto's.

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use blog_e2e::api::TOKEN;
 use blog_e2e::events::{self, LambdaResponse, API_EXPECTED};
+use blog_e2e::proxy::Fault;
 use blog_e2e::runtime_api::RuntimeApi;
 use blog_e2e::{fixtures, moto, unique_name, workspace};
 
@@ -232,21 +233,38 @@ async fn a_storage_failure_at_any_step_answers_503_and_leaves_the_table_as_it_wa
         items
     };
     let before = scan().await;
-    // A create reads (GetItem, Query) and then writes (TransactWriteItems): fail each.
-    for op in ["GetItem", "Query", "TransactWriteItems"] {
-        proxy.fail(Some(op));
-        let res = invoke(&api, "api-create-post").await;
-        assert_eq!(
-            res.status,
-            503,
-            "{op}: {}",
-            String::from_utf8_lossy(&res.body)
-        );
-        assert!(
-            proxy.take_calls().contains(&op.to_owned()),
-            "{op} was reached"
-        );
-        assert!(scan().await == before, "a failed {op} changed the table");
+    // A create reads (GetItem, Query) and then writes (TransactWriteItems): each
+    // fails in each way a real table can fail, within the SDK's deadline.
+    let limit = blog_core::aws::OPERATION_TIMEOUT + std::time::Duration::from_secs(3);
+    for fault in [
+        Fault::Status500,
+        Fault::Throttle,
+        Fault::Reset,
+        Fault::Stall(5),
+    ] {
+        for op in ["GetItem", "Query", "TransactWriteItems"] {
+            proxy.inject(op, fault);
+            let started = std::time::Instant::now();
+            let res = invoke(&api, "api-create-post").await;
+            let took = started.elapsed();
+            assert_eq!(
+                res.status,
+                503,
+                "{fault:?} on {op}: {}",
+                String::from_utf8_lossy(&res.body)
+            );
+            assert_eq!(res.header("retry-after"), "5", "{fault:?} on {op}");
+            assert!(took < limit, "{fault:?} on {op}: answered after {took:?}");
+            println!("write, {fault:?} on {op}: 503 after {took:?}");
+            assert!(
+                proxy.take_calls().contains(&op.to_owned()),
+                "{op} was reached"
+            );
+            assert!(
+                scan().await == before,
+                "a {fault:?} on {op} changed the table"
+            );
+        }
     }
     proxy.fail(None);
     assert_eq!(invoke(&api, "api-create-post").await.status, 201);

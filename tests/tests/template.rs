@@ -230,3 +230,28 @@ fn the_publish_function_reaches_its_secret_and_distribution_only() {
                 .unwrap()
     );
 }
+
+#[test]
+fn assets_get_the_same_policy_locally_and_from_the_cdn() {
+    let t = template();
+    let config = &t["Resources"]["SecurityHeadersPolicy"]["Properties"]
+        ["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    assert_eq!(
+        config["ContentSecurityPolicy"]["ContentSecurityPolicy"].as_str(),
+        Some(blog_core::http::ASSET_CSP)
+    );
+}
+
+#[test]
+fn storage_calls_give_up_well_before_any_function_times_out() {
+    let t = template();
+    let default = t["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    for (id, r) in resources(&t, "AWS::Serverless::Function") {
+        let timeout = r["Properties"]["Timeout"].as_u64().unwrap_or(default);
+        // The SDK's deadline plus a retry-free answer must fit twice over.
+        assert!(
+            2 * blog_core::aws::OPERATION_TIMEOUT.as_secs() <= timeout,
+            "{id}: timeout {timeout} s"
+        );
+    }
+}

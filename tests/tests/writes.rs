@@ -31,6 +31,17 @@ struct Both {
     _dir: tempfile::TempDir,
 }
 
+/// A new post that lists another post's live page among its aliases: the error.
+async fn claim_page<P: PostWriter>(store: &P) -> String {
+    let mut post = blog_core::authoring::compile(NEW, None).unwrap();
+    post.aliases.push("/posts/hello-world/".into());
+    store
+        .save(&post.slug.clone(), post, "", Expected::Absent)
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 async fn both() -> Both {
     let dir = fixtures::content_dir();
     let (posts, assets, table, _) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
@@ -228,6 +239,16 @@ async fn every_dynamodb_write_carries_its_condition() {
         matches!(stolen, blog_core::error::StoreError::Conflict(_)),
         "{stolen:?}"
     );
+    // An alias naming another post's live page: refused in both stores.
+    for err in [
+        claim_page(&b.aws.posts).await,
+        claim_page(&b.fs.posts).await,
+    ] {
+        assert!(
+            err.contains("is the page of the post \"hello-world\""),
+            "{err}"
+        );
+    }
     assert_eq!(
         raw_items(&b).await,
         before,

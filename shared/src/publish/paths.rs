@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use crate::post::{post_path, Neighbour, Post, Tag};
+use crate::urls::canonical_path;
 
 /// The paths to invalidate, sorted. Listing pages are given as the page plus a
 /// `?*` wildcard for its older pages (`?before=`/`?after=`, the only query keys the
@@ -26,7 +27,9 @@ pub fn changed(
     // The post's own page, its old URL when renamed, and its aliases (301s).
     for p in before.iter().chain(after.iter()) {
         paths.insert(p.path());
-        paths.extend(p.aliases.iter().cloned());
+        // In their one encoded spelling: a post stored by an older version may hold
+        // an alias with a quote or a bracket, which must not reach the CDN raw.
+        paths.extend(p.aliases.iter().filter_map(|a| canonical_path(a).ok()));
     }
     let tags: BTreeSet<&Tag> = before
         .iter()

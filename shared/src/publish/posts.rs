@@ -17,9 +17,7 @@ use crate::cdn::{self, Cdn, Invalidation};
 use crate::error::{AppError, InputError, StoreError};
 use crate::http::Request;
 use crate::post::{post_path, Post, Slug};
-use crate::routes::{route, Route};
 use crate::store::{Expected, PostWriter, Posts, Versioned, Written};
-use crate::urls::decode;
 
 /// A JSON body: the source, and the file name it came from (which gives the slug
 /// when the front matter has none).
@@ -174,34 +172,6 @@ pub(crate) fn if_match(req: &Request) -> Result<u64, AppError> {
     })
 }
 
-/// An alias may name a post's page only while no other post lives there: a post
-/// page that 301s elsewhere after a delete would be a hijack. `leaving` is the slug a
-/// rename moves away from (its page becomes an alias by design).
-async fn check_alias_pages<P: PostWriter, A>(
-    app: &App<P, A>,
-    post: &Post,
-    leaving: Option<&Slug>,
-) -> Result<(), AppError> {
-    for alias in &post.aliases {
-        let Some(Route::Post(raw)) = route(alias) else {
-            continue;
-        };
-        let Some(slug) = decode(raw).and_then(|s| Slug::parse(&s).ok()) else {
-            continue;
-        };
-        if slug == post.slug || Some(&slug) == leaving {
-            continue;
-        }
-        if app.posts.current(&slug).await?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "the alias {alias} is the page of the post \"{slug}\": remove it from aliases, or rename or delete that post first"
-            ))
-            .into());
-        }
-    }
-    Ok(())
-}
-
 fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
@@ -264,7 +234,6 @@ where
     let sub = submission(req)?;
     let post = compile(&sub, sub.file_stem.as_deref())?;
     let slug = post.slug.clone();
-    check_alias_pages(app, &post, None).await?;
     let written = app
         .posts
         .save(&slug, post, &sub.source, Expected::Absent)
@@ -317,7 +286,6 @@ where
         answer.etag = Some(etag(version));
         return Ok(answer);
     }
-    check_alias_pages(app, &post, Some(&slug)).await?;
     let written = app
         .posts
         .save(&slug, post, &sub.source, Expected::Version(version))

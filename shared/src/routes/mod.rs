@@ -162,6 +162,14 @@ pub fn route(path: &str) -> Option<Route<'_>> {
     Some(r)
 }
 
+/// The slug whose page `path` is (`/posts/{slug}/`), if it is one.
+pub fn page_slug(path: &str) -> Option<Slug> {
+    match route(path)? {
+        Route::Post(raw) => crate::urls::decode(raw).and_then(|s| Slug::parse(&s).ok()),
+        _ => None,
+    }
+}
+
 /// What the site itself serves at `path` (canonical, percent-encoded), when that
 /// is not a post's page: an alias there would hijack the page or never be reached.
 /// Post pages are free only while no post has that slug, which the writer checks.

@@ -178,6 +178,26 @@ pub struct IndexEntry {
     pub draft: bool,
 }
 
+/// The other posts' pages that `post`'s aliases name, as (alias, slug). An alias
+/// may name a post's page only while no post lives there (a page that 301s
+/// elsewhere once its post is deleted would be a hijack): each store checks these
+/// inside its write. The post's own slug and the one a rename leaves (`leaving`)
+/// are its own.
+pub fn alias_pages<'a>(post: &'a Post, leaving: &Slug) -> Vec<(&'a str, Slug)> {
+    post.aliases
+        .iter()
+        .filter_map(|alias| Some((alias.as_str(), crate::routes::page_slug(alias)?)))
+        .filter(|(_, slug)| *slug != post.slug && slug != leaving)
+        .collect()
+}
+
+/// The refusal of an alias naming `slug`'s live page.
+pub fn alias_page_taken(alias: &str, slug: &Slug) -> StoreError {
+    StoreError::Conflict(format!(
+        "the alias {alias} is the page of the post \"{slug}\": remove it from aliases, or rename or delete that post first"
+    ))
+}
+
 /// What a write did, for the invalidation that follows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {

@@ -37,7 +37,7 @@ pub const EXTRA: &[(&str, &str)] = &[
     ("future-post.md", "---\ntitle: From the future\ndate: 2999-01-01\ntags: [rust]\n---\nNot yet.\n"),
     (
         "renamed.md",
-        "---\ntitle: Renamed post\ndate: 2026-06-01\naliases: [/2019/old-name.html, /posts/old-name/]\ntags: [Web Dev, Ünïcode]\n---\nMoved here.\n",
+        "---\ntitle: Renamed post\ndate: 2026-06-01\naliases: [/2019/old-name.html, /posts/old-name/, /über-alt/, \"/a <b>*\"]\ntags: [Web Dev, Ünïcode]\n---\nMoved here.\n",
     ),
     ("Old_File_Name.md", "title: Flask named file\ndate: 2026-05-01\npublished: yes\n\nFrom Flask.\n"),
 ];

@@ -168,6 +168,17 @@ impl DynamoPosts {
             .and_then(|item| item.get("revision")?.as_n().ok()?.parse().ok());
         let before = self.stored(slug).await?;
         expected.check(slug, before.as_ref().map(|b| b.version))?;
+        // Read after the revision: a post created meanwhile changes it, and this
+        // transaction's revision condition then fails and the check runs again.
+        for (alias, owner) in new.iter().flat_map(|p| crate::store::alias_pages(p, slug)) {
+            if self
+                .consistent_get(post_pk(&owner), "POST")
+                .await?
+                .is_some()
+            {
+                return Err(crate::store::alias_page_taken(alias, &owner).into());
+            }
+        }
         let renamed_to = new.as_ref().map(|p| &p.slug).filter(|s| *s != slug);
         if let Some(target) = renamed_to {
             if self.stored(target).await?.is_some() {

@@ -193,6 +193,12 @@ impl PostWriter for FsStore {
                 }
             }
         }
+        if let Some((alias, owner)) = super::super::alias_pages(&post, slug)
+            .into_iter()
+            .find(|(_, s)| before.by_slug.contains_key(s))
+        {
+            return Err(super::super::alias_page_taken(alias, &owner));
+        }
         // Keep the author's text when it reads back as this post from this file name;
         // otherwise (a rename, a slug the file name does not give) write it out whole.
         let stem = target.file_stem().and_then(|s| s.to_str());

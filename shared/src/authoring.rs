@@ -23,6 +23,15 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
             ),
         ));
     }
+    if let Some((line, c)) = first_non_xml_char(source) {
+        return Err(InputError::document(
+            Some(line),
+            format!(
+                "contains the control character U+{:04X}, which feeds (XML 1.0) cannot carry: remove it",
+                u32::from(c)
+            ),
+        ));
+    }
     let doc = frontmatter::parse(source)?;
     let front = doc.front;
     let mut aliases = front.aliases;
@@ -68,6 +77,21 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
         reading_minutes: rendered.reading_minutes,
         previous: None,
         next: None,
+    })
+}
+
+/// The first character XML 1.0 does not allow (C0 controls other than tab, line
+/// feed and carriage return; U+FFFE, U+FFFF), with its 1-based line: every field and
+/// the body reach the Atom and RSS feeds, where one such character makes the whole
+/// feed unreadable.
+fn first_non_xml_char(source: &str) -> Option<(usize, char)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        line.chars()
+            .find(|&c| {
+                (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+                    || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+            })
+            .map(|c| (i + 1, c))
     })
 }
 

@@ -230,6 +230,14 @@ proptest! {
         let source = format!("---\ntitle: T\ndate: 2024-01-01\n{front}\n---\n{body}");
         if let Ok(post) = crate::authoring::compile(&source, Some(&stem)) {
             prop_assert!(!post.aliases.contains(&post.path()));
+            // Everything that reaches a feed is XML 1.0 text.
+            for text in [&post.title, &post.description, &post.html, &post.summary_html] {
+                prop_assert!(
+                    !text.chars().any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r')),
+                    "{:?}",
+                    text
+                );
+            }
             let _ = post.sort_key();
         }
     }

@@ -393,6 +393,18 @@ async fn every_bad_input_is_refused_with_what_to_fix_and_changes_nothing() {
             None,
         ),
         (
+            "a control character feeds cannot carry",
+            req(
+                "POST",
+                "/api/posts",
+                &[MD],
+                "---\ntitle: Bell\u{7}\ndate: 2025-01-01\n---\nx",
+            ),
+            400,
+            "U+0007",
+            None,
+        ),
+        (
             "If-Match that is no version of ours",
             req(
                 "PUT",

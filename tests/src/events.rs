@@ -27,6 +27,8 @@ pub const EXPECTED: &[(&str, u16, &[&str])] = &[
     ("post-delete-method", 405, &[]),
     ("default-alias", 301, &["GetItem"]),
     ("default-missing", 404, &["GetItem"]),
+    // `/assets` without a key once panicked the post function (found by fuzzing).
+    ("default-assets-bare", 404, &["GetItem"]),
     ("tags-ok", 200, &["Query"]),
     ("tag-ok", 200, &["Query"]),
     ("tag-space", 200, &["Query"]),

@@ -156,7 +156,9 @@ pub fn route(path: &str) -> Option<Route<'_>> {
         ["tags", tag, ""] if !tag.is_empty() => Route::Tag(tag),
         ["tags", tag] if is_tag(tag) => Route::AddSlash,
         ["tags", tag, "feed.xml"] if !tag.is_empty() => Route::TagFeed(tag),
-        ["assets", ..] => Route::Asset(&path["/assets/".len()..]),
+        // `/assets` alone has no key (slicing it as `/assets/…` panicked: found
+        // by fuzzing, kept in the table test below).
+        ["assets", _, ..] => Route::Asset(path.strip_prefix("/assets/")?),
         _ => return None,
     };
     Some(r)
@@ -317,6 +319,8 @@ mod tests {
             ("/sitemap.xml", Some(Route::Sitemap)),
             ("/robots.txt", Some(Route::Robots)),
             ("/assets/img/a.png", Some(Route::Asset("img/a.png"))),
+            ("/assets", None),
+            ("/assets/", Some(Route::Asset(""))),
             ("/nope", None),
             ("/posts/a/b/", None),
             ("", None),

@@ -71,6 +71,8 @@ pub async fn lambda_sdk_config() -> SdkConfig {
     loader()
         .region(EnvironmentVariableRegionProvider::new())
         .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .timeout_config(timeouts())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .load()
         .await
 }
@@ -89,11 +91,12 @@ pub fn loader() -> aws_config::ConfigLoader {
         // Building a context only stores its inputs; keep the default one if that changes.
         Err(_) => builder.build_https(),
     };
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .timeout_config(timeouts())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http)
 }
+
+// The functions' SDK deadlines (`lambda_sdk_config`). The CLI keeps the SDK's
+// defaults: it also creates tables on a busy emulator, which can take longer than
+// an attempt here may.
 
 /// Attempts per SDK call (the first and two retries, with the SDK's jittered
 /// backoff; throttling and 5xx answers are retried, condition failures are not).
@@ -109,6 +112,7 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// stale copy (`stale-if-error`) at once.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
+#[cfg(feature = "lambda")]
 fn timeouts() -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)

@@ -25,7 +25,7 @@ step "fuzz: $cases cases per target"
 # runs alone so its time is its own. Failures are saved in proptest-regressions/.
 cargo test -p blog-core --features lambda --lib --no-run
 printf '| target | cases | time (s) | failures |\n|---|---|---|---|\n' > "$out/fuzz.md"
-for target in front_matter markdown compile api_request slug_and_tag alias_paths \
+for target in front_matter markdown compile api_request api_query slug_and_tag alias_paths \
   sort_key_order date_range api_gateway_event; do
   started=$(date +%s)
   if PROPTEST_CASES=$cases cargo test -q -p blog-core --features lambda --lib \

@@ -166,6 +166,31 @@ const PATHS: &[&str] = &[
     "%00",
 ];
 
+const QUERY: &[&str] = &[
+    "name=",
+    "before=",
+    "after=",
+    "&",
+    "=",
+    "+",
+    "%",
+    "%2F",
+    "%2e%2e",
+    "..",
+    "/",
+    ".png",
+    ".svg",
+    "photo",
+    "2024-01-01T08:00:00Z",
+    "%23",
+    "#",
+    "a-b",
+    "%FF",
+    "%C3%BC",
+    " ",
+    "\\",
+];
+
 fn any_date() -> impl Strategy<Value = DateTime<FixedOffset>> {
     // Timestamps from a little before year 1 to a little after 9999, any offset in
     // whole minutes (what RFC 3339 can write).
@@ -279,6 +304,31 @@ proptest! {
         let sent = req.headers().get(http::header::IF_MATCH).and_then(|v| v.to_str().ok());
         let missing = sent.is_none_or(|v| v.trim() == "*");
         prop_assert_eq!(status == 428, missing, "If-Match {:?} gave {}", sent, status);
+    }
+
+    /// Query strings: the asset upload's `?name=` and the listings' cursors
+    /// (`?before=`, `?after=`), and the bytes an upload's type is sniffed from.
+    #[test]
+    fn api_query(query in text_from(QUERY, 12), bytes in proptest::collection::vec(any::<u8>(), 0..32)) {
+        let req = http::Request::builder()
+            .method("POST")
+            .uri(format!("/api/assets?{query}"))
+            .body(bytes::Bytes::new());
+        if let Ok(req) = req {
+            let name = crate::publish::assets::query_name(&req);
+            if let Ok(stem) = crate::publish::assets::name_stem(&name) {
+                prop_assert!(!stem.is_empty() && stem.len() <= 60);
+                prop_assert!(stem.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            }
+            for key in ["before", "after"] {
+                if let Some(cursor) = crate::urls::query_param(req.uri().query(), key) {
+                    if let Some(k) = SortKey::parse(&cursor) {
+                        prop_assert_eq!(k.as_str(), cursor.as_str());
+                    }
+                }
+            }
+        }
+        let _ = crate::publish::assets::sniff(&bytes);
     }
 
     /// Slugs and tags: whatever is accepted round-trips through its URL form.

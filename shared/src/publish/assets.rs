@@ -133,7 +133,7 @@ fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
     format!("{stem}-{hex}.{ext}")
 }
 
-fn query_name(req: &Request) -> String {
+pub(crate) fn query_name(req: &Request) -> String {
     let query = req.uri().query().unwrap_or("");
     query
         .split('&')

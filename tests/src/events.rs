@@ -118,6 +118,21 @@ impl LambdaResponse {
         }
     }
 
+    /// Asserts the answer to a storage fault: 503, `Retry-After`, never stored, and
+    /// within the functions' SDK deadline (plus a margin for a loaded machine).
+    pub fn assert_unavailable(&self, took: std::time::Duration, what: &str) {
+        assert_eq!(
+            self.status,
+            503,
+            "{what}: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.header("retry-after"), "5", "{what}");
+        assert_eq!(self.header("cache-control"), "no-store", "{what}");
+        let limit = blog_core::aws::OPERATION_TIMEOUT + std::time::Duration::from_secs(3);
+        assert!(took < limit, "{what}: answered after {took:?}");
+    }
+
     /// A header's value, or "".
     pub fn header(&self, name: &str) -> &str {
         self.headers

@@ -90,9 +90,6 @@ async fn storage_faults_answer_503_with_retry_after_within_the_sdk_timeouts() {
     let s = site().await;
     let (ok, _) = s.get("post-ok").await;
     assert_eq!(ok.status, 200);
-    // The whole SDK call is bounded; allow for the function's own work and the
-    // loopback Runtime API on a loaded machine.
-    let limit = blog_core::aws::OPERATION_TIMEOUT + Duration::from_secs(2);
     for fault in [
         Fault::Status500,
         Fault::Throttle,
@@ -104,15 +101,7 @@ async fn storage_faults_answer_503_with_retry_after_within_the_sdk_timeouts() {
             s.proxy.take_calls();
             let (res, took) = s.get(event).await;
             let calls = s.proxy.take_calls();
-            assert_eq!(
-                res.status,
-                503,
-                "{fault:?} on {op}: {}",
-                String::from_utf8_lossy(&res.body)
-            );
-            assert_eq!(res.header("retry-after"), "5", "{fault:?} on {op}");
-            assert_eq!(res.header("cache-control"), "no-store", "{fault:?} on {op}");
-            assert!(took < limit, "{fault:?} on {op}: answered after {took:?}");
+            res.assert_unavailable(took, &format!("{fault:?} on {op}"));
             // Retried by the SDK (3 attempts), except what the deadline cut short.
             let attempts = calls.iter().filter(|c| *c == op).count();
             assert!((1..=3).contains(&attempts), "{fault:?} on {op}: {calls:?}");

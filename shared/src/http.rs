@@ -111,6 +111,13 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 /// SVG opened on its own renders alike locally and deployed.
 pub const ASSET_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// Asks the client to come back later when `status` is 503 (pages and the API alike).
+pub fn add_retry_after(headers: &mut header::HeaderMap, status: StatusCode) {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+}
+
 fn cache_control(config: &Config, caching: Caching) -> String {
     match caching {
         Caching::Page => format!(
@@ -142,9 +149,6 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
         csp
     };
     put(header::CONTENT_SECURITY_POLICY, csp);
-    if reply.status == StatusCode::SERVICE_UNAVAILABLE {
-        put(header::RETRY_AFTER, &RETRY_AFTER_SECS.to_string());
-    }
     put(
         header::STRICT_TRANSPORT_SECURITY,
         "max-age=63072000; includeSubDomains",
@@ -173,6 +177,7 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
             return res;
         }
     }
+    add_retry_after(res.headers_mut(), reply.status);
     res.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
     if req.method() == Method::HEAD {

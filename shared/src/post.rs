@@ -232,12 +232,6 @@ impl PartialOrd<DateTime<Utc>> for PostDate {
     }
 }
 
-impl fmt::Display for PostDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.rfc3339())
-    }
-}
-
 /// One heading in a post's table of contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TocEntry {

@@ -58,55 +58,38 @@ pub fn decode(s: &str) -> Option<String> {
 /// angle bracket or a `*` (it goes into CDN invalidations as it is). The error says
 /// what to fix.
 pub fn canonical_path(raw: &str) -> Result<String, String> {
-    let shown = || raw.escape_default().to_string();
+    let bad = |rule: &str| format!("entries must {rule}, got \"{}\"", raw.escape_default());
     if raw.starts_with("http://") || raw.starts_with("https://") {
-        return Err(format!(
-            "entries must be paths on this site such as /old/post/, not full URLs: write the path of \"{}\" only",
-            shown()
+        return Err(bad(
+            "be paths on this site such as /old/post/, not full URLs: write the path only",
         ));
     }
-    if !raw.starts_with('/') || raw.starts_with("//") {
-        return Err(format!(
-            "entries must be paths starting with a single '/', got \"{}\"",
-            shown()
-        ));
-    }
+    let Some(rest) = raw.strip_prefix('/').filter(|r| !r.starts_with('/')) else {
+        return Err(bad("be paths starting with a single '/'"));
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
     let mut out = String::with_capacity(raw.len());
-    let segments: Vec<&str> = raw[1..].split('/').collect();
     for (i, segment) in segments.iter().enumerate() {
-        let text = decode(segment).ok_or_else(|| {
-            format!(
-                "entries must be UTF-8 once percent-decoded, got \"{}\"",
-                shown()
-            )
-        })?;
-        let last = i + 1 == segments.len();
-        if text.is_empty() && !last {
-            return Err(format!(
-                "entries must not contain '//', got \"{}\"",
-                shown()
-            ));
+        let text = decode(segment).ok_or_else(|| bad("be UTF-8 once percent-decoded"))?;
+        if text.is_empty() && i + 1 < segments.len() {
+            return Err(bad("not contain '//'"));
         }
         if text == "." || text == ".." {
-            return Err(format!(
-                "entries must not contain '.' or '..' segments, got \"{}\"",
-                shown()
-            ));
+            return Err(bad("not contain '.' or '..' segments"));
         }
         if text.contains(['/', '?', '#', '\\']) || text.chars().any(char::is_control) {
-            return Err(format!(
-                "entries must be plain paths without '?', '#', '\\', control characters or an encoded '/', got \"{}\"",
-                shown()
+            return Err(bad(
+                "be plain paths without '?', '#', '\\', control characters or an encoded '/'",
             ));
         }
         out.push('/');
         out.extend(utf8_percent_encode(&text, ALIAS_SEGMENT));
     }
     if out.len() > MAX_PATH_BYTES {
-        return Err(format!(
-            "entries must be at most {MAX_PATH_BYTES} bytes once encoded; one is {}",
+        return Err(bad(&format!(
+            "be at most {MAX_PATH_BYTES} bytes once encoded (this one is {})",
             out.len()
-        ));
+        )));
     }
     Ok(out)
 }

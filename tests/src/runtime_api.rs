@@ -107,6 +107,26 @@ async fn init_error(State(s): State<Shared>, body: Bytes) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
+/// The release `bootstrap` of function `f`, as `cargo lambda build --release` writes it.
+pub fn bootstrap(f: blog_core::routes::Function) -> std::path::PathBuf {
+    crate::workspace().join(format!("target/lambda/blog-{}/bootstrap", f.name()))
+}
+
+/// Each of `functions`' release bootstraps behind a Runtime API of its own, with
+/// `env`, by function name.
+pub async fn start_functions(
+    functions: &[blog_core::routes::Function],
+    env: &[(String, String)],
+) -> std::collections::HashMap<&'static str, RuntimeApi> {
+    let mut apis = std::collections::HashMap::new();
+    for f in functions {
+        let mut api = RuntimeApi::start().await;
+        api.spawn(&bootstrap(*f), &format!("blog-{}", f.name()), env);
+        apis.insert(f.name(), api);
+    }
+    apis
+}
+
 impl RuntimeApi {
     /// Starts the API on a free loopback port.
     pub async fn start() -> Self {

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use blog_core::routes::Function;
 use blog_e2e::events::{self, LambdaResponse};
 use blog_e2e::proxy::{CountingProxy, Fault};
-use blog_e2e::runtime_api::RuntimeApi;
-use blog_e2e::{fixtures, moto, workspace};
+use blog_e2e::runtime_api::{start_functions, RuntimeApi};
+use blog_e2e::{fixtures, moto};
 
 struct Site {
     apis: HashMap<&'static str, RuntimeApi>,
@@ -33,13 +33,7 @@ async fn site() -> Site {
     let mut env = moto::env(&proxy.endpoint());
     env.push(("BLOG_TABLE".into(), table.clone()));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
-    let mut apis = HashMap::new();
-    for f in [Function::Post, Function::Feed, Function::Home] {
-        let mut api = RuntimeApi::start().await;
-        let bootstrap = workspace().join(format!("target/lambda/blog-{}/bootstrap", f.name()));
-        api.spawn(&bootstrap, &format!("blog-{}", f.name()), &env);
-        apis.insert(f.name(), api);
-    }
+    let apis = start_functions(&[Function::Post, Function::Feed, Function::Home], &env).await;
     let ddb = blog_core::aws::dynamodb(&moto::sdk_config(moto::endpoint()).await);
     Site {
         apis,

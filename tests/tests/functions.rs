@@ -14,12 +14,8 @@ use blog_core::store::fs::FsStore;
 use blog_core::{App, Config};
 use blog_e2e::events::{self, LambdaResponse, EXPECTED};
 use blog_e2e::proxy::CountingProxy;
-use blog_e2e::runtime_api::RuntimeApi;
-use blog_e2e::{fixtures, moto, workspace};
-
-fn bootstrap(f: Function) -> std::path::PathBuf {
-    workspace().join(format!("target/lambda/blog-{}/bootstrap", f.name()))
-}
+use blog_e2e::runtime_api::{bootstrap, start_functions, RuntimeApi};
+use blog_e2e::{fixtures, moto};
 
 struct Deployment {
     apis: HashMap<&'static str, RuntimeApi>,
@@ -36,12 +32,7 @@ async fn deploy() -> Deployment {
     env.push(("BLOG_TABLE".into(), table));
     env.push(("BLOG_BUCKET".into(), bucket));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
-    let mut apis = HashMap::new();
-    for f in Function::PAGES {
-        let mut api = RuntimeApi::start().await;
-        api.spawn(&bootstrap(f), &format!("blog-{}", f.name()), &env);
-        apis.insert(f.name(), api);
-    }
+    let apis = start_functions(&Function::PAGES, &env).await;
     let store = Arc::new(FsStore::open(content.path()).unwrap());
     let local = App::new(Config::for_test(), store.clone(), store).unwrap();
     Deployment {

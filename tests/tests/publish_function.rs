@@ -14,11 +14,7 @@ use blog_e2e::api::TOKEN;
 use blog_e2e::events::{self, LambdaResponse, API_EXPECTED};
 use blog_e2e::proxy::Fault;
 use blog_e2e::runtime_api::RuntimeApi;
-use blog_e2e::{fixtures, moto, unique_name, workspace};
-
-fn bootstrap() -> std::path::PathBuf {
-    workspace().join("target/lambda/blog-publish/bootstrap")
-}
+use blog_e2e::{fixtures, moto, unique_name};
 
 struct Stack {
     sdk: aws_config::SdkConfig,
@@ -61,7 +57,12 @@ async fn stack(distribution_override: Option<&str>) -> Stack {
 
 async fn start(env: &[(String, String)], log: Option<&std::path::Path>) -> RuntimeApi {
     let mut api = RuntimeApi::start().await;
-    api.spawn_logging(&bootstrap(), "blog-publish", env, log);
+    api.spawn_logging(
+        &blog_e2e::runtime_api::bootstrap(blog_core::routes::Function::Publish),
+        "blog-publish",
+        env,
+        log,
+    );
     api
 }
 

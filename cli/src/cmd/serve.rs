@@ -230,7 +230,7 @@ where
     };
     let req = http::Request::from_parts(parts, body);
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let res = if publish::is_api(&path) {
+    let res = if blog_core::routes::is_api(&path) {
         publish::handle(&site.app, &site.publisher, req).await
     } else {
         site.pages.handle(&site.app, req).await

@@ -59,11 +59,6 @@ pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
     })
 }
 
-/// Whether a path belongs to the API.
-pub fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
-}
-
 /// A successful API answer.
 #[derive(Debug)]
 pub struct Answer {
@@ -205,14 +200,9 @@ pub fn error_response(path: &str, err: &AppError) -> Response {
         AppError::MethodNotAllowed { allow, .. } => {
             h.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        _ if p.status == StatusCode::SERVICE_UNAVAILABLE => {
-            h.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(crate::http::RETRY_AFTER_SECS),
-            );
-        }
         _ => {}
     }
+    crate::http::add_retry_after(res.headers_mut(), p.status);
     res
 }
 

@@ -23,12 +23,12 @@ struct FeedMeta {
     updated_rfc2822: String,
 }
 
-/// The newest change among `posts`; an empty feed gives the Unix epoch, so it keeps
-/// one ETag.
+/// An empty feed's date: fixed, so an empty feed keeps one ETag.
 fn epoch() -> DateTime<chrono::FixedOffset> {
     DateTime::UNIX_EPOCH.fixed_offset()
 }
 
+/// The newest change among `posts`, if any.
 fn last_change(posts: &[FeedEntry]) -> Option<PostDate> {
     posts
         .iter()

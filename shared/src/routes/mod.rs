@@ -7,7 +7,7 @@ use http::{Method, StatusCode};
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::{error_reply, finish, Reply, Request, Response};
-use crate::post::{post_path, Slug, Tag};
+use crate::post::{post_path, Slug};
 use crate::store::{Assets, Posts};
 
 pub mod assets;
@@ -128,14 +128,14 @@ pub const ROUTES: &[(&str, Function)] = &[
     ("$default", Function::Post),
 ];
 
-/// Whether a raw (percent-encoded) segment names a valid slug.
-fn is_slug(raw: &str) -> bool {
-    crate::urls::decode(raw).is_some_and(|s| Slug::parse(&s).is_ok())
+/// The slug a raw (percent-encoded) path segment names, if it is a valid one.
+pub fn slug_of(raw: &str) -> Option<Slug> {
+    crate::urls::decode(raw).and_then(|s| Slug::parse(&s).ok())
 }
 
-/// Whether a raw (percent-encoded) segment names a valid tag.
-fn is_tag(raw: &str) -> bool {
-    crate::urls::decode(raw).is_some_and(|s| Tag::parse(&s).is_ok())
+/// Whether a path belongs to the publish API.
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 /// Matches a path against the route table. A missing trailing slash is redirected
@@ -150,11 +150,11 @@ pub fn route(path: &str) -> Option<Route<'_>> {
         ["sitemap.xml"] => Route::Sitemap,
         ["robots.txt"] => Route::Robots,
         ["posts", slug, ""] if !slug.is_empty() => Route::Post(slug),
-        ["posts", slug] if is_slug(slug) => Route::AddSlash,
+        ["posts", slug] if slug_of(slug).is_some() => Route::AddSlash,
         ["tags", ""] => Route::TagIndex,
         ["tags"] => Route::AddSlash,
         ["tags", tag, ""] if !tag.is_empty() => Route::Tag(tag),
-        ["tags", tag] if is_tag(tag) => Route::AddSlash,
+        ["tags", tag] if tags::parse_tag(tag).is_ok() => Route::AddSlash,
         ["tags", tag, "feed.xml"] if !tag.is_empty() => Route::TagFeed(tag),
         // `/assets` alone has no key (slicing it as `/assets/…` panicked: found
         // by fuzzing, kept in the table test below).
@@ -167,7 +167,7 @@ pub fn route(path: &str) -> Option<Route<'_>> {
 /// The slug whose page `path` is (`/posts/{slug}/`), if it is one.
 pub fn page_slug(path: &str) -> Option<Slug> {
     match route(path)? {
-        Route::Post(raw) => crate::urls::decode(raw).and_then(|s| Slug::parse(&s).ok()),
+        Route::Post(raw) => slug_of(raw),
         _ => None,
     }
 }
@@ -176,7 +176,7 @@ pub fn page_slug(path: &str) -> Option<Slug> {
 /// is not a post's page: an alias there would hijack the page or never be reached.
 /// Post pages are free only while no post has that slug, which the writer checks.
 pub fn reserved(path: &str) -> Option<&'static str> {
-    if path == "/api" || path.starts_with("/api/") {
+    if is_api(path) {
         return Some("the publish API");
     }
     Some(match route(path)? {

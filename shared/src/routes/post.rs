@@ -7,10 +7,9 @@ use serde_json::json;
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::Reply;
-use crate::post::{Post, Slug};
+use crate::post::Post;
 use crate::render::{NeighbourView, PageMeta, PostView};
 use crate::store::{Assets, Posts};
-use crate::urls::decode;
 
 /// Serves the post page; drafts and posts dated after `now` are not found.
 pub async fn get<P: Posts, A: Assets>(
@@ -21,9 +20,7 @@ pub async fn get<P: Posts, A: Assets>(
     let not_found = || AppError::NotFound {
         path: format!("/posts/{raw_slug}/"),
     };
-    let slug = decode(raw_slug)
-        .and_then(|s| Slug::parse(&s).ok())
-        .ok_or_else(not_found)?;
+    let slug = super::slug_of(raw_slug).ok_or_else(not_found)?;
     let post = app
         .posts
         .get(&slug)

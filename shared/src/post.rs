@@ -253,6 +253,7 @@ pub struct Post {
     /// Publication date; a post dated in the future stays hidden until then.
     pub date: PostDate,
     /// Date of the last meaningful edit, if the author gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<PostDate>,
     /// Drafts are never shown.
     pub draft: bool,
@@ -263,6 +264,7 @@ pub struct Post {
     /// Old site-relative paths that redirect here with 301.
     pub aliases: Vec<String>,
     /// Social card image URL (absolute, or site-relative starting with '/').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// The Markdown body as written (front matter removed).
     pub markdown: String,
@@ -275,10 +277,10 @@ pub struct Post {
     /// Estimated reading time in whole minutes, at least 1.
     pub reading_minutes: u32,
     /// The next older non-draft post, kept with the post so a page view stays one read.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Neighbour>,
     /// The next newer non-draft post (may be scheduled: shown only once it is public).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<Neighbour>,
 }
 
@@ -314,6 +316,7 @@ pub struct PostSummary {
     /// Publication date.
     pub date: PostDate,
     /// Last edit date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<PostDate>,
     /// Tags.
     pub tags: Vec<Tag>,

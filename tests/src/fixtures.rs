@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use blog_core::authoring;
-use blog_core::post::{link_neighbours, Post};
+use blog_core::post::Post;
 use blog_core::store::dynamo::{self, DynamoPosts};
 use blog_core::store::s3::S3Assets;
+use blog_core::store::{Expected, PostWriter};
 use tempfile::TempDir;
 
 /// Posts added to the sample content.
@@ -40,9 +41,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every post in `dir`, compiled as publish does, with neighbours linked.
+/// Every post in `dir`, compiled as publish does (the writer links neighbours).
 pub fn compile_all(dir: &Path) -> Vec<Post> {
-    let mut posts: Vec<Post> = std::fs::read_dir(dir)
+    std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
@@ -52,9 +53,7 @@ pub fn compile_all(dir: &Path) -> Vec<Post> {
             authoring::compile(&text, Some(&stem))
                 .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
         })
-        .collect();
-    link_neighbours(&mut posts);
-    posts
+        .collect()
 }
 
 /// A fresh table and bucket on moto holding the posts and assets of `dir`.
@@ -68,10 +67,11 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let posts = DynamoPosts::new(ddb, &table);
     for post in compile_all(dir) {
+        let slug = post.slug.clone();
         posts
-            .create(&post)
+            .save(&slug, post, "", Expected::Absent)
             .await
-            .unwrap_or_else(|e| panic!("seeding {}: {e}", post.slug));
+            .unwrap_or_else(|e| panic!("seeding {slug}: {e}"));
     }
     let assets = S3Assets::new(s3, &bucket);
     let asset_dir = dir.join("assets");

@@ -6,12 +6,13 @@ use std::path::Path;
 use anyhow::Context;
 use blog_core::aws::{self, AwsSettings};
 use blog_core::error::StoreError;
-use blog_core::post::{link_neighbours, Post};
+use blog_core::post::Post;
 use blog_core::store::dynamo::{self, DynamoPosts};
 use blog_core::store::s3::S3Assets;
+use blog_core::store::{Expected, PostWriter};
 
-/// Creates the table and bucket when missing, then writes every valid post
-/// (existing slugs are left as they are) and every asset.
+/// Creates the table and bucket when missing, then writes every valid post through
+/// the publish path's writer (existing slugs are left as they are) and every asset.
 pub async fn seed(
     sdk: &aws_config::SdkConfig,
     settings: &AwsSettings,
@@ -49,13 +50,13 @@ pub async fn seed(
             Err(e) => eprintln!("skipped {}", e.in_file(path.display().to_string())),
         }
     }
-    link_neighbours(&mut loaded);
     let (mut written, mut kept) = (0, 0);
-    for post in &loaded {
-        match posts.create(post).await {
-            Ok(()) => written += 1,
+    for post in loaded {
+        let slug = post.slug.clone();
+        match posts.save(&slug, post, "", Expected::Absent).await {
+            Ok(_) => written += 1,
             Err(StoreError::Conflict(_)) => kept += 1,
-            Err(e) => return Err(e).with_context(|| format!("writing {}", post.slug)),
+            Err(e) => return Err(e).with_context(|| format!("writing {slug}")),
         }
     }
     let asset_dir = dir.join("assets");

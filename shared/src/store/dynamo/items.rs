@@ -1,0 +1,171 @@
+//! The table's items: keys, the stored shape of each kind, and the conversions
+//! between items and posts.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::post::{Post, PostSummary, Slug, Tag};
+
+/// Name of the sparse index of published posts by date.
+pub const BY_DATE: &str = "byDate";
+/// Non-key attributes the index projects: exactly what a listing shows.
+pub const LISTING_ATTRIBUTES: [&str; 8] = [
+    "slug",
+    "title",
+    "date",
+    "updated",
+    "tags",
+    "description",
+    "summary_html",
+    "reading_minutes",
+];
+/// DynamoDB's item size limit.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// DynamoDB's limit for one transaction, in bytes.
+pub(super) const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+/// DynamoDB's limit of items per transaction.
+pub(super) const MAX_TRANSACTION_ITEMS: usize = 100;
+
+pub(super) const FEED_PK: &str = "FEED";
+pub(super) const SITE_PK: &str = "SITE";
+/// The index partitions: drafts sit in their own, read only by the author's index.
+pub(super) const PUBLISHED: &str = "PUBLISHED";
+pub(super) const DRAFTS: &str = "DRAFT";
+pub(super) const POST_SK: &str = "POST";
+pub(super) const ALIAS_SK: &str = "ALIAS";
+
+pub(super) fn post_pk(slug: &Slug) -> String {
+    format!("POST#{slug}")
+}
+
+pub(super) fn tag_pk(tag: &Tag) -> String {
+    format!("TAG#{tag}")
+}
+
+pub(super) fn alias_pk(path: &str) -> String {
+    format!("ALIAS#{path}")
+}
+
+/// An item as the SDK carries it.
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// A string attribute.
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// The key of the item at (`pk`, `sk`).
+pub(super) fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// A post: every field, the rendered HTML and its version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PostItem {
+    pk: String,
+    sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    pub version: u64,
+    #[serde(flatten)]
+    pub post: Post,
+}
+
+impl PostItem {
+    pub fn new(post: Post, version: u64) -> Self {
+        let partition = if post.draft { DRAFTS } else { PUBLISHED };
+        Self {
+            pk: post_pk(&post.slug),
+            sk: POST_SK.into(),
+            gsi1pk: Some(partition.to_owned()),
+            gsi1sk: Some(post.sort_key().as_str().to_owned()),
+            version,
+            post,
+        }
+    }
+}
+
+/// A feed or tag entry, or a post seen through the index (then without `html`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct EntryItem {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pk: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    sk: String,
+    #[serde(flatten)]
+    pub summary: PostSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+impl EntryItem {
+    /// `post`'s entry in the run `pk` (`FEED` or a tag's).
+    pub fn new(pk: String, post: &Post) -> Self {
+        Self {
+            pk,
+            sk: post.sort_key().as_str().to_owned(),
+            summary: post.summary(),
+            html: Some(post.html.clone()),
+        }
+    }
+}
+
+impl From<EntryItem> for PostSummary {
+    fn from(entry: EntryItem) -> Self {
+        entry.summary
+    }
+}
+
+/// An old path that redirects to a post.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct AliasItem {
+    pk: String,
+    sk: String,
+    pub slug: Slug,
+}
+
+impl AliasItem {
+    pub fn new(path: &str, slug: Slug) -> Self {
+        Self {
+            pk: alias_pk(path),
+            sk: ALIAS_SK.into(),
+            slug,
+        }
+    }
+}
+
+pub(super) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode item: {e}")))
+}
+
+pub(super) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, StoreError> {
+    let pk = item
+        .get("pk")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("item {pk}: {e}")))
+}
+
+/// DynamoDB's item size: attribute names plus values (a close upper estimate).
+pub(super) fn item_size(item: &Item) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+            AttributeValue::B(b) => b.as_ref().len(),
+            AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            AttributeValue::M(m) => {
+                3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>()
+            }
+            AttributeValue::Ss(s) | AttributeValue::Ns(s) => s.iter().map(String::len).sum(),
+            _ => 1,
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}

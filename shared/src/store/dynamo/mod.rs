@@ -1,0 +1,57 @@
+//! The DynamoDB store, one table:
+//!
+//! | item | pk | sk | carries |
+//! |---|---|---|---|
+//! | post | `POST#<slug>` | `POST` | every field, the rendered HTML, `version`; `gsi1pk`=`PUBLISHED` (or `DRAFT`), `gsi1sk`=`<sort key>` |
+//! | feed entry | `FEED` | `<sort key>` | listing fields + HTML, published posts only |
+//! | tag entry | `TAG#<tag>` | `<sort key>` | listing fields + HTML, published posts only |
+//! | alias | `ALIAS#<path>` | `ALIAS` | the slug it redirects to |
+//! | site | `SITE` | `SITE` | `revision`, bumped by every publish (see `write`) |
+//!
+//! The sparse index `byDate` (gsi1pk, gsi1sk) projects only listing fields. A page
+//! view is one request: GetItem for a post, one Query for a listing, a tag page or a
+//! feed. Pages follow the sort key (`?before=`/`?after=`), never a Scan. A post and
+//! its entries are written in one transaction, conditional on what the writer saw.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::Client;
+
+use crate::error::StoreError;
+
+mod admin;
+mod items;
+mod links;
+mod read;
+mod tx;
+mod write;
+
+pub use admin::create_table;
+pub use items::{BY_DATE, LISTING_ATTRIBUTES, MAX_ITEM_BYTES};
+
+/// Posts in a DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoPosts {
+    client: Client,
+    table: String,
+}
+
+impl DynamoPosts {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+}
+
+/// A failed SDK call: the store is unavailable for now.
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(
+    context: &str,
+    err: SdkError<E>,
+) -> StoreError {
+    StoreError::unavailable(
+        context.to_owned(),
+        aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    )
+}

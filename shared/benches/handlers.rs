@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the report
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use blog_core::store::fs::FsStore;
 use blog_core::{App, Config};
@@ -27,15 +26,15 @@ fn get(uri: &str) -> http::Request<Bytes> {
 }
 
 fn handlers(c: &mut Criterion) {
-    let store = Arc::new(FsStore::open(corpus()).unwrap());
-    let app = App::new(Config::for_test(), store.clone(), store).unwrap();
+    let store = FsStore::open(corpus()).unwrap();
+    let app = App::one_store(Config::for_test(), store).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let newest = rt.block_on(async {
         let now = chrono::Utc::now();
-        blog_core::store::Posts::all_public(&app.posts, now)
+        blog_core::store::Posts::all_public(&*app.posts, now)
             .await
             .unwrap()[0]
             .slug

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use std::sync::Arc;
 
 use blog_core::error::StoreError;
 use blog_core::post::Post;
@@ -234,7 +233,7 @@ async fn suite<P: Posts, A: Assets>(posts: &P, assets: &A) {
 #[tokio::test]
 async fn filesystem_store() {
     let dir = fixtures::content_dir();
-    let store = Arc::new(FsStore::open(dir.path()).unwrap());
+    let store = FsStore::open(dir.path()).unwrap();
     suite(&store, &store).await;
 }
 

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use std::sync::Arc;
 
 use blog_core::routes::{handle_function, Function};
 use blog_core::store::fs::FsStore;
@@ -12,12 +11,12 @@ use blog_core::{App, Config};
 use blog_e2e::events::{self, EXPECTED};
 use blog_e2e::fixtures;
 
-fn app(dir: &std::path::Path) -> App<Arc<FsStore>, Arc<FsStore>> {
-    let store = Arc::new(FsStore::open(dir).unwrap());
-    App::new(Config::for_test(), store.clone(), store).unwrap()
+fn app(dir: &std::path::Path) -> App<FsStore, FsStore> {
+    let store = FsStore::open(dir).unwrap();
+    App::one_store(Config::for_test(), store).unwrap()
 }
 
-async fn answer(app: &App<Arc<FsStore>, Arc<FsStore>>, name: &str) -> blog_core::http::Response {
+async fn answer(app: &App<FsStore, FsStore>, name: &str) -> blog_core::http::Response {
     let text = events::load(name);
     let req = blog_core::lambda::apigw::request_from_json(&text)
         .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use blog_core::routes::{handle_function, Function};
 use blog_core::store::fs::FsStore;
@@ -20,7 +19,7 @@ use blog_e2e::{fixtures, moto};
 struct Deployment {
     apis: HashMap<&'static str, RuntimeApi>,
     proxy: CountingProxy,
-    local: App<Arc<FsStore>, Arc<FsStore>>,
+    local: App<FsStore, FsStore>,
     _content: tempfile::TempDir,
 }
 
@@ -33,8 +32,8 @@ async fn deploy() -> Deployment {
     env.push(("BLOG_BUCKET".into(), bucket));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
     let apis = start_functions(&Function::PAGES, &env).await;
-    let store = Arc::new(FsStore::open(content.path()).unwrap());
-    let local = App::new(Config::for_test(), store.clone(), store).unwrap();
+    let store = FsStore::open(content.path()).unwrap();
+    let local = App::one_store(Config::for_test(), store).unwrap();
     Deployment {
         apis,
         proxy,

@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use blog_core::cdn::LogCdn;
@@ -21,7 +20,7 @@ use blog_core::{App, Config};
 use blog_e2e::api::{self, Answer};
 use blog_e2e::{fixtures, moto};
 
-type FsApp = App<Arc<FsStore>, Arc<FsStore>>;
+type FsApp = App<FsStore, FsStore>;
 type AwsApp = App<DynamoPosts, S3Assets>;
 
 struct Both {
@@ -45,9 +44,9 @@ async fn claim_page<P: PostWriter>(store: &P) -> String {
 async fn both() -> Both {
     let dir = fixtures::content_dir();
     let (posts, assets, table, _) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
-    let store = Arc::new(FsStore::open(dir.path()).unwrap());
+    let store = FsStore::open(dir.path()).unwrap();
     Both {
-        fs: App::new(Config::for_test(), store.clone(), store).unwrap(),
+        fs: App::one_store(Config::for_test(), store).unwrap(),
         aws: App::new(Config::for_test(), posts, assets).unwrap(),
         table,
         _dir: dir,
@@ -60,8 +59,8 @@ async fn assert_same(b: &Both, step: &str) {
     let aws_index = b.aws.posts.index().await.unwrap();
     assert_eq!(fs_index, aws_index, "{step}: index");
     for entry in &fs_index {
-        let f = Posts::get(&b.fs.posts, &entry.slug).await.unwrap().unwrap();
-        let a = Posts::get(&b.aws.posts, &entry.slug)
+        let f = Posts::get(&*b.fs.posts, &entry.slug).await.unwrap().unwrap();
+        let a = Posts::get(&*b.aws.posts, &entry.slug)
             .await
             .unwrap()
             .unwrap();
@@ -195,7 +194,7 @@ async fn raw_items(b: &Both) -> Vec<HashMap<String, AttributeValue>> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_dynamodb_write_carries_its_condition() {
     let b = both().await;
-    let store = &b.aws.posts;
+    let store = &*b.aws.posts;
     let slug = Slug::parse("hello-world").unwrap();
     let current = store.current(&slug).await.unwrap().unwrap();
     let before = raw_items(&b).await;
@@ -241,8 +240,8 @@ async fn every_dynamodb_write_carries_its_condition() {
     );
     // An alias naming another post's live page: refused in both stores.
     for err in [
-        claim_page(&b.aws.posts).await,
-        claim_page(&b.fs.posts).await,
+        claim_page(&*b.aws.posts).await,
+        claim_page(&*b.fs.posts).await,
     ] {
         assert!(
             err.contains("is the page of the post \"hello-world\""),

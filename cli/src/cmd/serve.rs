@@ -59,12 +59,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut cdn = LocalCdn::Log(LogCdn);
     match args.store {
         Store::Fs => {
-            let store = Arc::new(FsStore::open(&args.content).with_context(|| {
+            let store = FsStore::open(&args.content).with_context(|| {
                 format!(
                     "cannot open the content folder {} (run from the project folder, or pass --content DIR)",
                     args.content.display()
                 )
-            })?);
+            })?;
             let errors = store.errors()?;
             println!(
                 "Serving {} at http://{addr}/ (Ctrl-C to stop)",
@@ -81,7 +81,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             run_server(
                 listener,
-                App::new(config, store.clone(), store)?,
+                App::one_store(config, store)?,
                 token,
                 cdn,
                 args.open,

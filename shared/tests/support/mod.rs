@@ -4,7 +4,6 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use blog_core::http::{Request, Response};
 use blog_core::store::fs::FsStore;
@@ -46,7 +45,7 @@ pub const EXTRA: &[(&str, &str)] = &[
 /// dated one day apart in January 2026 (`series-01` oldest).
 pub struct Site {
     pub dir: TempDir,
-    pub app: App<Arc<FsStore>, Arc<FsStore>>,
+    pub app: App<FsStore, FsStore>,
 }
 
 pub fn site_with(series: usize, config: Config) -> Site {
@@ -61,8 +60,8 @@ pub fn site_with(series: usize, config: Config) -> Site {
         );
         std::fs::write(dir.path().join(format!("series-{i:02}.md")), text).unwrap();
     }
-    let store = Arc::new(FsStore::open(dir.path()).unwrap());
-    let app = App::new(config, store.clone(), store).unwrap();
+    let store = FsStore::open(dir.path()).unwrap();
+    let app = App::one_store(config, store).unwrap();
     Site { dir, app }
 }
 

@@ -46,10 +46,10 @@ fn handlers(c: &mut Criterion) {
         ("home page", "/"),
         ("atom feed", "/feed.xml"),
     ] {
-        let res = rt.block_on(blog_core::routes::handle(&app, get(uri)));
+        let res = rt.block_on(blog_core::routes::handle(&app, None, get(uri)));
         assert_eq!(res.status(), 200, "{uri}");
         c.bench_function(&format!("handler/{name}"), |b| {
-            b.iter(|| rt.block_on(blog_core::routes::handle(&app, get(uri))))
+            b.iter(|| rt.block_on(blog_core::routes::handle(&app, None, get(uri))))
         });
     }
 }

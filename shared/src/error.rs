@@ -1,5 +1,5 @@
-//! Error types, one per layer. `AppError` wraps them; `http::error_response` is the
-//! only place an error becomes a status code.
+//! Error types, one per layer. `AppError` wraps them; `http::problem` is the only
+//! place an error becomes a status code (pages and the API both go through it).
 
 use std::fmt;
 

@@ -238,9 +238,11 @@ pub fn problem(path: &str, err: &AppError) -> Problem {
         AppError::Store(StoreError::Conflict(why)) => {
             (StatusCode::CONFLICT, "Conflict", why.clone())
         }
-        AppError::Store(StoreError::Stale(why)) => {
-            (StatusCode::PRECONDITION_FAILED, "Precondition failed", why.clone())
-        }
+        AppError::Store(StoreError::Stale(why)) => (
+            StatusCode::PRECONDITION_FAILED,
+            "Precondition failed",
+            format!("{why}: fetch it again and reapply your edit"),
+        ),
         AppError::Store(e @ StoreError::TooLarge { .. }) => {
             (StatusCode::PAYLOAD_TOO_LARGE, "Too large", e.to_string())
         }

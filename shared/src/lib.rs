@@ -6,6 +6,7 @@
 //! - [`render`]: the embedded minijinja templates and the views they show.
 //! - [`routes`]: one module per route; [`http`] turns results and errors into responses.
 //! - [`app`]: the `App` every handler borrows, built once per process.
+//! - `page_cache`: `blog serve`'s stand-in for the CDN (feature `fs`).
 
 pub mod app;
 #[cfg(feature = "publish")]
@@ -34,6 +35,8 @@ pub mod http;
 pub mod lambda;
 #[cfg(feature = "authoring")]
 pub mod markdown;
+#[cfg(feature = "fs")]
+pub mod page_cache;
 pub mod post;
 #[cfg(feature = "publish")]
 pub mod publish;

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use blog_core::routes::cache::PageCache;
+use blog_core::page_cache::PageCache;
 use blog_core::store::PostWriter;
 use chrono::{SecondsFormat, Utc};
 use http::StatusCode;

@@ -222,6 +222,7 @@ async fn conditional_get_and_head() {
     );
     let again = blog_core::routes::handle(
         &site.app,
+        None,
         request("GET", "/posts/hello-world/", &[("if-none-match", &etag)]),
     )
     .await;
@@ -230,7 +231,8 @@ async fn conditional_get_and_head() {
     assert_eq!(header(&again, "etag"), etag);
 
     let head =
-        blog_core::routes::handle(&site.app, request("HEAD", "/posts/hello-world/", &[])).await;
+        blog_core::routes::handle(&site.app, None, request("HEAD", "/posts/hello-world/", &[]))
+            .await;
     assert_eq!(head.status(), StatusCode::OK);
     assert!(head.body().is_empty());
     assert_eq!(
@@ -249,7 +251,7 @@ async fn other_methods_get_405_with_allow() {
         ("DELETE", "/tags/"),
         ("PATCH", "/feed.xml"),
     ] {
-        let res = blog_core::routes::handle(&site.app, request(method, uri, &[])).await;
+        let res = blog_core::routes::handle(&site.app, None, request(method, uri, &[])).await;
         assert_eq!(
             res.status(),
             StatusCode::METHOD_NOT_ALLOWED,

@@ -47,6 +47,7 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     );
     let served = blog_core::routes::handle(
         &app,
+        None,
         http::Request::get(format!("/assets/{key}"))
             .body(Bytes::new())
             .unwrap(),

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-
 use blog_core::error::StoreError;
 use blog_core::post::Post;
 use blog_core::post::{Slug, SortKey, Tag};

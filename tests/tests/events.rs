@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-
-use blog_core::routes::{handle_function, Function};
+use blog_core::routes::{handle, Function};
 use blog_core::store::fs::FsStore;
 use blog_core::{App, Config};
 use blog_e2e::events::{self, EXPECTED};
@@ -20,7 +19,7 @@ async fn answer(app: &App<FsStore, FsStore>, name: &str) -> blog_core::http::Res
     let text = events::load(name);
     let req = blog_core::lambda::apigw::request_from_json(&text)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    handle_function(app, events::function_for(&text), req).await
+    handle(app, Some(events::function_for(&text)), req).await
 }
 
 #[test]
@@ -64,6 +63,7 @@ async fn every_publish_event_gets_its_status_from_the_api() {
     // The event's post is on the site, and its image is served.
     let page = blog_core::routes::handle(
         &app,
+        None,
         http::Request::get("/posts/published-from-an-event/")
             .body(bytes::Bytes::new())
             .unwrap(),
@@ -131,7 +131,7 @@ async fn event_details() {
         &serde_json::to_string(&etag).unwrap(),
     );
     let req = blog_core::lambda::apigw::request_from_json(&text).unwrap();
-    let res = handle_function(&app, Function::Post, req).await;
+    let res = handle(&app, Some(Function::Post), req).await;
     assert_eq!(res.status(), 304);
 }
 
@@ -140,9 +140,9 @@ async fn a_function_does_not_answer_another_functions_routes() {
     let dir = fixtures::content_dir();
     let app = app(dir.path());
     let req = blog_core::lambda::apigw::request_from_json(&events::load("tags-ok")).unwrap();
-    let res = handle_function(&app, Function::Home, req).await;
+    let res = handle(&app, Some(Function::Home), req).await;
     assert_eq!(res.status(), 404);
     let req = blog_core::lambda::apigw::request_from_json(&events::load("tags-ok")).unwrap();
-    let res = handle_function(&app, Function::Post, req).await;
+    let res = handle(&app, Some(Function::Post), req).await;
     assert_eq!(res.status(), 200, "the default route answers everything");
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use blog_core::routes::{handle_function, Function};
+use blog_core::routes::{handle, Function};
 use blog_core::store::fs::FsStore;
 use blog_core::{App, Config};
 use blog_e2e::events::{self, LambdaResponse, EXPECTED};
@@ -54,7 +54,7 @@ impl Deployment {
 
     async fn local(&self, event: &str) -> blog_core::http::Response {
         let req = blog_core::lambda::apigw::request_from_json(event).unwrap();
-        handle_function(&self.local, events::function_for(event), req).await
+        handle(&self.local, Some(events::function_for(event)), req).await
     }
 }
 

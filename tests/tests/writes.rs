@@ -59,7 +59,10 @@ async fn assert_same(b: &Both, step: &str) {
     let aws_index = b.aws.posts.index().await.unwrap();
     assert_eq!(fs_index, aws_index, "{step}: index");
     for entry in &fs_index {
-        let f = Posts::get(&*b.fs.posts, &entry.slug).await.unwrap().unwrap();
+        let f = Posts::get(&*b.fs.posts, &entry.slug)
+            .await
+            .unwrap()
+            .unwrap();
         let a = Posts::get(&*b.aws.posts, &entry.slug)
             .await
             .unwrap()

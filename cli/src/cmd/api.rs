@@ -15,13 +15,13 @@ pub struct Api {
 }
 
 /// An answer: status, `ETag`, JSON body.
-pub struct Reply {
+pub struct ApiReply {
     pub status: u16,
     pub etag: Option<String>,
     pub body: Value,
 }
 
-impl Reply {
+impl ApiReply {
     /// The API's error message, or the status.
     pub fn message(&self) -> String {
         match self.body["message"].as_str() {
@@ -94,7 +94,7 @@ impl Api {
         path: &str,
         body: Body<'_>,
         if_match: Option<&str>,
-    ) -> anyhow::Result<Reply> {
+    ) -> anyhow::Result<ApiReply> {
         let url = format!("{}{path}", self.endpoint);
         let mut req = http::Request::builder()
             .method(method)
@@ -133,6 +133,6 @@ impl Api {
         if status == 401 {
             bail!("the publish API refused the token (401): check BLOG_TOKEN");
         }
-        Ok(Reply { status, etag, body })
+        Ok(ApiReply { status, etag, body })
     }
 }

@@ -1,6 +1,5 @@
 //! Lambda function serving the tags routes (see `blog_core::routes::Function::Tags`).
 
-// Lambda sends one event at a time to a sandbox: one thread, no worker pool to start.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();

@@ -1,6 +1,7 @@
 //! The Lambda adapter, written once: every function's `main` builds the app from
 //! the environment and hands it here with the routes it serves. Events become
-//! requests in `apigw`.
+//! requests in `apigw`. The mains run tokio's `current_thread` runtime: Lambda
+//! sends a sandbox one event at a time, so a worker pool would only cost start-up.
 
 pub mod apigw;
 
@@ -38,7 +39,7 @@ where
 {
     // One app for the life of the process; leaking it lets every invocation borrow it.
     let app: &'static App<P, A> = Box::leak(Box::new(app));
-    run(move |req| routes::handle_function(app, function, req)).await
+    run(move |req| routes::handle(app, Some(function), req)).await
 }
 
 /// Runs the Lambda runtime loop: each API Gateway event becomes a request for

@@ -166,7 +166,7 @@ pub(crate) fn if_match(req: &Request) -> Result<u64, AppError> {
     }
     tag.parse().map_err(|_| {
         StoreError::Stale(format!(
-            "If-Match {value} is not the post's current ETag: fetch it again with GET /api/posts/{{slug}} and resend"
+            "If-Match {value} is not an ETag this API gave (GET /api/posts/{{slug}} gives the current one)"
         ))
         .into()
     })

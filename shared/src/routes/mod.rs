@@ -11,9 +11,8 @@ use crate::post::{post_path, Slug};
 use crate::store::{Assets, Posts};
 
 pub mod assets;
-pub mod cache;
 pub mod feed;
-pub mod home;
+pub mod listing;
 pub mod post;
 pub mod tags;
 
@@ -191,20 +190,15 @@ pub fn reserved(path: &str) -> Option<&'static str> {
     })
 }
 
-/// Answers any page request: the local server and a catch-all function use this.
-pub async fn handle<P: Posts, A: Assets>(app: &App<P, A>, req: Request) -> Response {
-    let reply = reply(app, &req, None, Utc::now()).await;
-    finish(&app.config, app.templates.csp(), &req, reply)
-}
-
-/// Answers a request in a function that serves only some routes; any other path
-/// is not found there (and may still be an alias).
-pub async fn handle_function<P: Posts, A: Assets>(
+/// Answers a page request. `function`: the function answering, which serves
+/// only its routes (any other path is not found there, and may still be an
+/// alias); `None` serves every route (the local server).
+pub async fn handle<P: Posts, A: Assets>(
     app: &App<P, A>,
-    function: Function,
+    function: Option<Function>,
     req: Request,
 ) -> Response {
-    let reply = reply(app, &req, Some(function), Utc::now()).await;
+    let reply = reply(app, &req, function, Utc::now()).await;
     finish(&app.config, app.templates.csp(), &req, reply)
 }
 
@@ -242,8 +236,8 @@ pub async fn serve<P: Posts, A: Assets>(
     }
     let query = req.uri().query();
     match r {
-        Route::Home => home::get(app, None, query, now).await,
-        Route::Tag(tag) => home::get(app, Some(tags::parse_tag(tag)?), query, now).await,
+        Route::Home => listing::get(app, None, query, now).await,
+        Route::Tag(tag) => listing::get(app, Some(tags::parse_tag(tag)?), query, now).await,
         Route::Post(slug) => post::get(app, slug, now).await,
         Route::TagIndex => tags::index(app, now).await,
         Route::TagFeed(tag) => feed::atom(app, Some(tags::parse_tag(tag)?), now).await,

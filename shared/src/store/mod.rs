@@ -152,13 +152,13 @@ impl Expected {
     pub fn check(self, slug: &Slug, stored: Option<u64>) -> Result<(), StoreError> {
         match (self, stored) {
             (Expected::Absent, Some(_)) => Err(StoreError::Conflict(format!(
-                "a post with the slug \"{slug}\" already exists: update it with PUT and If-Match, or choose another slug"
+                "a post with the slug \"{slug}\" already exists: choose another slug, or update that post"
             ))),
             (Expected::Version(_), None) => Err(StoreError::Stale(format!(
                 "the post \"{slug}\" no longer exists"
             ))),
             (Expected::Version(want), Some(have)) if want != have => Err(StoreError::Stale(format!(
-                "the post \"{slug}\" changed since version {want} (it is at {have}): fetch it again and reapply your edit"
+                "the post \"{slug}\" changed since version {want} (it is at {have})"
             ))),
             _ => Ok(()),
         }

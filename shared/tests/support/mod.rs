@@ -86,7 +86,7 @@ pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request {
 }
 
 pub async fn get(site: &Site, uri: &str) -> Response {
-    blog_core::routes::handle(&site.app, request("GET", uri, &[])).await
+    blog_core::routes::handle(&site.app, None, request("GET", uri, &[])).await
 }
 
 pub fn text(res: &Response) -> String {

@@ -261,7 +261,7 @@ fn explain(
         match (reason.code(), part) {
             (Some("ConditionalCheckFailed"), Part::Post) => {
                 return Failure::Store(StoreError::Stale(format!(
-                    "the post \"{slug}\" changed while it was being written: fetch it again and reapply your edit"
+                    "the post \"{slug}\" changed while it was being written"
                 )))
             }
             (Some("ConditionalCheckFailed"), Part::NewSlug(new)) => {

@@ -10,9 +10,9 @@ use std::sync::{PoisonError, RwLock};
 use chrono::Utc;
 use http::Method;
 
-use super::reply;
 use crate::app::App;
 use crate::http::{finish, Caching, Reply, Request, Response};
+use crate::routes::reply;
 use crate::store::{Assets, Posts, Revision};
 
 /// Most bytes of page bodies kept: a site's every page and feed fits many times

@@ -35,8 +35,8 @@ pub struct CdnError(pub String);
 pub struct Invalidation {
     /// Exactly the paths the write changed.
     pub paths: Vec<String>,
-    /// `created`, `failed`, or `none` when no public page changed.
-    pub status: &'static str,
+    /// What came of it.
+    pub status: InvalidationStatus,
     /// The CDN's id for the batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -47,12 +47,35 @@ pub struct Invalidation {
     pub error: Option<String>,
 }
 
+/// What came of an invalidation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvalidationStatus {
+    /// The CDN accepted the batch.
+    Created,
+    /// Every attempt failed: the pages stay stale until they expire.
+    Failed,
+    /// No public page changed: nothing was sent.
+    None,
+}
+
+impl InvalidationStatus {
+    /// The name the API reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Failed => "failed",
+            Self::None => "none",
+        }
+    }
+}
+
 impl Invalidation {
     /// Nothing public changed: no request.
     pub fn none() -> Self {
         Self {
             paths: Vec::new(),
-            status: "none",
+            status: InvalidationStatus::None,
             id: None,
             attempts: 0,
             error: None,
@@ -75,7 +98,7 @@ pub async fn invalidate<C: Cdn>(cdn: &C, paths: Vec<String>, reference: &str) ->
         match cdn.invalidate(&report.paths, reference).await {
             Ok(id) => {
                 tracing::info!(id = %id, paths = ?report.paths, "invalidated");
-                report.status = "created";
+                report.status = InvalidationStatus::Created;
                 report.id = Some(id);
                 report.error = None;
                 return report;
@@ -90,7 +113,7 @@ pub async fn invalidate<C: Cdn>(cdn: &C, paths: Vec<String>, reference: &str) ->
             }
         }
     }
-    report.status = "failed";
+    report.status = InvalidationStatus::Failed;
     report
 }
 
@@ -145,19 +168,19 @@ mod tests {
         let cdn = flaky(2);
         let r = invalidate(&cdn, vec!["/".into()], "ref-1").await;
         assert_eq!(
-            (r.status, r.attempts, r.id.as_deref()),
+            (r.status.as_str(), r.attempts, r.id.as_deref()),
             ("created", 3, Some("I1"))
         );
         assert_eq!(*cdn.references.lock().unwrap(), vec!["ref-1"; 3]);
 
         let cdn = flaky(5);
         let r = invalidate(&cdn, vec!["/".into()], "ref-2").await;
-        assert_eq!((r.status, r.attempts), ("failed", ATTEMPTS));
+        assert_eq!((r.status.as_str(), r.attempts), ("failed", ATTEMPTS));
         assert_eq!(r.error.as_deref(), Some("throttled 2"));
 
         let cdn = flaky(0);
         let r = invalidate(&cdn, Vec::new(), "ref-3").await;
-        assert_eq!((r.status, r.attempts), ("none", 0));
+        assert_eq!((r.status.as_str(), r.attempts), ("none", 0));
         assert_eq!(cdn.calls.load(Ordering::SeqCst), 0);
     }
 }

@@ -2,10 +2,10 @@
 //! type comes from the bytes, never from the name; SVG is refused because it can
 //! carry script that would run on the site's own origin.
 
+use super::replies::StoredAsset;
 use base64::Engine as _;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::Answer;
@@ -147,14 +147,15 @@ pub(crate) fn query_name(req: &Request) -> String {
         .unwrap_or_default()
 }
 
-fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> serde_json::Value {
+fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> StoredAsset {
     let path = format!("/assets/{key}");
-    json!({
-        "key": key,
-        "path": path,
-        "url": format!("{}{path}", app.config.base_url),
-        "markdown": format!("![{stem}]({path})"),
-    })
+    StoredAsset {
+        key: key.to_owned(),
+        url: format!("{}{path}", app.config.base_url),
+        markdown: format!("![{stem}]({path})"),
+        path,
+        upload: None,
+    }
 }
 
 /// `POST /api/assets?name=photo.png` with the image as the body.
@@ -175,7 +176,7 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
     let kind = sniff(body)?;
     let key = key(&stem, &Sha256::digest(body), kind.ext);
     app.assets.put(&key, body.clone(), kind.mime).await?;
-    let mut answer = Answer::ok(stored(app, &key, &stem));
+    let mut answer = Answer::ok(&stored(app, &key, &stem));
     answer.status = StatusCode::CREATED;
     Ok(answer)
 }
@@ -236,8 +237,8 @@ pub async fn presign<P, A: AssetWriter>(
         )));
     };
     let mut body = stored(app, &key, &stem);
-    body["upload"] = json!(upload);
-    Ok(Answer::ok(body))
+    body.upload = Some(upload);
+    Ok(Answer::ok(&body))
 }
 
 #[cfg(test)]

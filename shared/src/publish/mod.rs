@@ -11,7 +11,8 @@
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::app::App;
 use crate::auth::Token;
@@ -23,6 +24,7 @@ use crate::store::{AssetWriter, PostWriter, Posts};
 pub mod assets;
 pub mod paths;
 pub mod posts;
+pub mod replies;
 
 /// What the API adds to the app: the token it checks and the CDN it clears.
 #[derive(Debug)]
@@ -73,14 +75,24 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn ok(body: Value) -> Self {
+    /// A 200 with `body` as JSON.
+    fn ok(body: &impl Serialize) -> Self {
         Self {
             status: StatusCode::OK,
-            body,
+            body: to_json(body),
             etag: None,
             location: None,
         }
     }
+}
+
+/// The replies are plain structs of strings, numbers and lists: encoding them
+/// cannot fail, but if it ever did the client gets `null`, never a panic.
+fn to_json(body: &impl Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot encode an API reply");
+        Value::Null
+    })
 }
 
 /// Answers one API request.
@@ -183,12 +195,18 @@ fn respond(answer: Answer) -> Response {
 /// the field and line when the author's input is at fault.
 pub fn error_response(path: &str, err: &AppError) -> Response {
     let p = problem(path, err);
-    let mut body = json!({ "error": p.heading, "message": p.message, "status": p.status.as_u16() });
-    if let AppError::Input(e) = err {
-        body["field"] = json!(e.field);
-        body["line"] = json!(e.line);
-    }
-    let mut res = json_response(p.status, &body);
+    let input = match err {
+        AppError::Input(e) => Some(e),
+        _ => None,
+    };
+    let body = replies::ErrorReply {
+        error: p.heading,
+        message: p.message,
+        status: p.status.as_u16(),
+        field: input.and_then(|e| e.field.clone()),
+        line: input.and_then(|e| e.line),
+    };
+    let mut res = json_response(p.status, &to_json(&body));
     let h = res.headers_mut();
     match err {
         AppError::Unauthorized => {

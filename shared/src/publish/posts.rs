@@ -8,8 +8,8 @@ use chrono::Utc;
 use http::header;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 
+use super::replies::{PostList, PostListEntry, PostSource, WriteReport, WriteStatus};
 use super::{paths, Answer, Publisher};
 use crate::app::App;
 use crate::authoring::{self, MAX_SOURCE_BYTES};
@@ -166,7 +166,7 @@ pub(crate) fn if_match(req: &Request) -> Result<u64, AppError> {
     }
     tag.parse().map_err(|_| {
         StoreError::Stale(format!(
-            "If-Match {value} is not an ETag this API gave (GET /api/posts/{{slug}} gives the current one)"
+            "If-Match {value} is not the post's current ETag (GET /api/posts/{{slug}} gives it)"
         ))
         .into()
     })
@@ -187,36 +187,34 @@ fn absolute<P, A>(app: &App<P, A>, path: &str) -> String {
 /// `GET /api/posts`.
 pub async fn index<P: PostWriter, A>(app: &App<P, A>) -> Result<Answer, AppError> {
     let posts = app.posts.index().await?;
-    let list: Vec<_> = posts
-        .iter()
-        .map(|p| {
-            json!({
-                "slug": p.slug,
-                "title": p.title,
-                "date": p.date.rfc3339(),
-                "draft": p.draft,
-                "path": post_path(&p.slug),
-            })
+    let posts = posts
+        .into_iter()
+        .map(|p| PostListEntry {
+            path: post_path(&p.slug),
+            date: p.date.rfc3339(),
+            slug: p.slug,
+            title: p.title,
+            draft: p.draft,
         })
         .collect();
-    Ok(Answer::ok(json!({ "posts": list })))
+    Ok(Answer::ok(&PostList { posts }))
 }
 
 /// `GET /api/posts/{slug}`.
 pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer, AppError> {
     let slug = url_slug(raw)?;
     let Versioned { post, version } = existing(app, &slug).await?;
-    let mut answer = Answer::ok(json!({
-        "slug": post.slug,
-        "version": version.to_string(),
-        "title": post.title,
-        "date": post.date.rfc3339(),
-        "draft": post.draft,
-        "tags": post.tags,
-        "path": post.path(),
-        "url": absolute(app, &post.path()),
-        "source": authoring::to_source(&post),
-    }));
+    let mut answer = Answer::ok(&PostSource {
+        version: version.to_string(),
+        date: post.date.rfc3339(),
+        path: post.path(),
+        url: absolute(app, &post.path()),
+        source: authoring::to_source(&post),
+        slug: post.slug,
+        title: post.title,
+        draft: post.draft,
+        tags: post.tags,
+    });
     answer.etag = Some(etag(version));
     Ok(answer)
 }
@@ -238,7 +236,7 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Absent)
         .await?;
-    let mut answer = written_answer(app, publisher, "created", written).await;
+    let mut answer = written_answer(app, publisher, WriteStatus::Created, written).await;
     answer.status = StatusCode::CREATED;
     answer.location = Some(format!("/api/posts/{slug}"));
     Ok(answer)
@@ -275,14 +273,13 @@ where
     let own = post.path();
     post.aliases.retain(|a| *a != own);
     if current.version == version && current.post.same_content(&post) {
-        let mut answer = Answer::ok(json!({
-            "status": "unchanged",
-            "slug": slug,
-            "version": version.to_string(),
-            "path": post.path(),
-            "url": absolute(app, &post.path()),
-            "invalidation": Invalidation::none(),
-        }));
+        let mut answer = Answer::ok(&WriteReport {
+            version: Some(version.to_string()),
+            path: post.path(),
+            url: absolute(app, &post.path()),
+            invalidation: Invalidation::none(),
+            ..WriteReport::new(WriteStatus::Unchanged, slug)
+        });
         answer.etag = Some(etag(version));
         return Ok(answer);
     }
@@ -290,7 +287,7 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Version(version))
         .await?;
-    Ok(written_answer(app, publisher, "updated", written).await)
+    Ok(written_answer(app, publisher, WriteStatus::Updated, written).await)
 }
 
 /// `DELETE /api/posts/{slug}`.
@@ -308,14 +305,14 @@ where
     let version = if_match(req)?;
     existing(app, &slug).await?;
     let written = app.posts.delete(&slug, version).await?;
-    Ok(written_answer(app, publisher, "deleted", written).await)
+    Ok(written_answer(app, publisher, WriteStatus::Deleted, written).await)
 }
 
 /// After a write: invalidate, and tell the author what happened.
 async fn written_answer<P, A, C: Cdn>(
     app: &App<P, A>,
     publisher: &Publisher<C>,
-    status: &str,
+    status: WriteStatus,
     written: Written,
 ) -> Answer {
     let now = Utc::now();
@@ -336,28 +333,25 @@ async fn written_answer<P, A, C: Cdn>(
         .unwrap_or_default();
     let reference = format!("{slug}-{}-{nanos}", version.unwrap_or(0));
     let invalidation = cdn::invalidate(&publisher.cdn, changed, &reference).await;
-    let mut body = json!({
-        "status": status,
-        "slug": slug,
-        "path": post_path(&slug),
-        "url": absolute(app, &post_path(&slug)),
-        "invalidation": invalidation,
-    });
+    tracing::info!(%slug, ?status, invalidation = invalidation.status.as_str(), "published");
+    let mut report = WriteReport {
+        path: post_path(&slug),
+        url: absolute(app, &post_path(&slug)),
+        invalidation,
+        ..WriteReport::new(status, slug)
+    };
     if let Some(v) = &written.after {
-        body["version"] = json!(v.version.to_string());
-        body["draft"] = json!(v.post.draft);
-        body["date"] = json!(v.post.date.rfc3339());
-        body["public"] = json!(v.post.is_public(now));
-        if let Some(old) = written.before.as_ref().filter(|b| b.slug != v.post.slug) {
-            body["renamed_from"] = json!(old.slug);
-        }
+        report.version = Some(v.version.to_string());
+        report.draft = Some(v.post.draft);
+        report.date = Some(v.post.date.rfc3339());
+        report.public = Some(v.post.is_public(now));
+        report.renamed_from = written
+            .before
+            .as_ref()
+            .filter(|b| b.slug != v.post.slug)
+            .map(|b| b.slug.clone());
     }
-    tracing::info!(%slug, status, invalidation = invalidation_status(&body), "published");
-    let mut answer = Answer::ok(body);
+    let mut answer = Answer::ok(&report);
     answer.etag = version.map(etag);
     answer
-}
-
-fn invalidation_status(body: &serde_json::Value) -> &str {
-    body["invalidation"]["status"].as_str().unwrap_or("")
 }

@@ -6,48 +6,6 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
-use crate::config::ConfigError;
-
-/// Where the site's data lives, from `BLOG_TABLE` and `BLOG_BUCKET`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsSettings {
-    /// DynamoDB table name.
-    pub table: String,
-    /// S3 bucket for assets.
-    pub bucket: String,
-}
-
-impl AwsSettings {
-    /// Reads and checks the settings; the error names the missing variable.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// Just `BLOG_TABLE`: all a read function needs.
-    pub fn table_from_env() -> Result<String, ConfigError> {
-        Self::from_lookup(|k| match k {
-            "BLOG_BUCKET" => Some("-".to_owned()),
-            _ => std::env::var(k).ok(),
-        })
-        .map(|s| s.table)
-    }
-
-    /// As [`Self::from_env`], from any lookup.
-    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &'static str, env_name: &'static str| {
-            env(env_name).filter(|v| !v.trim().is_empty()).ok_or(ConfigError {
-                key,
-                env: env_name,
-                message: "is not set: the SAM template sets it for each function; locally pass --table/--bucket".into(),
-            })
-        };
-        Ok(Self {
-            table: get("table", "BLOG_TABLE")?,
-            bucket: get("bucket", "BLOG_BUCKET")?,
-        })
-    }
-}
-
 /// Amazon Trust Services' roots and the Starfield root that cross-signs them: every
 /// AWS endpoint the blog calls chains to one. Trusting only these spares each cold
 /// start from reading the ~150 system certificates (which the SDK's default client

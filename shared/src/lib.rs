@@ -42,6 +42,7 @@ pub mod post;
 pub mod publish;
 pub mod render;
 pub mod routes;
+pub mod settings;
 pub mod store;
 pub mod urls;
 

@@ -10,11 +10,12 @@ use anyhow::{bail, Context};
 use axum::body::Body;
 use axum::extract::State;
 use blog_core::auth::Token;
-use blog_core::aws::{self, AwsSettings};
+use blog_core::aws;
 use blog_core::cdn::cloudfront::CloudFront;
 use blog_core::cdn::{Cdn, CdnError, LogCdn};
 use blog_core::page_cache::PageCache;
 use blog_core::publish::{self, Publisher};
+use blog_core::settings::Settings;
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
 use blog_core::store::s3::S3Assets;
@@ -54,8 +55,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )
         })?;
     let addr = listener.local_addr()?;
-    let config = load_config(&args, addr)?;
-    let token = publish_token()?;
+    let settings = Settings::from_lookup(load_config(&args, addr)?, |k| match k {
+        "BLOG_TABLE" => args.table.clone(),
+        "BLOG_BUCKET" => args.bucket.clone(),
+        _ => std::env::var(k).ok(),
+    })?;
+    let token = publish_token(&settings)?;
     let mut cdn = LocalCdn::Log(LogCdn);
     match args.store {
         Store::Fs => {
@@ -81,7 +86,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             run_server(
                 listener,
-                App::one_store(config, store)?,
+                App::one_store(settings.site, store)?,
                 token,
                 cdn,
                 args.open,
@@ -89,31 +94,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
         }
         Store::Dynamo => {
-            let settings = AwsSettings::from_lookup(|k| match k {
-                "BLOG_TABLE" => args.table.clone(),
-                "BLOG_BUCKET" => args.bucket.clone(),
-                _ => None,
-            })
-            .context("--store dynamo needs --table and --bucket (or BLOG_TABLE and BLOG_BUCKET)")?;
+            let needs = "--store dynamo needs --table and --bucket (or BLOG_TABLE and BLOG_BUCKET)";
+            let table = settings.table().context(needs)?;
+            let bucket = settings.bucket().context(needs)?;
             let sdk = aws::sdk_config().await;
             if let Some(id) = &args.distribution {
                 cdn = LocalCdn::CloudFront(CloudFront::new(aws::cloudfront(&sdk), id));
             }
-            let posts = DynamoPosts::new(aws::dynamodb(&sdk), &settings.table);
-            let assets = S3Assets::new(aws::s3(&sdk), &settings.bucket);
+            let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
+            let assets = S3Assets::new(aws::s3(&sdk), bucket);
             if let Some(dir) = &args.seed {
                 if sdk.endpoint_url().is_none() {
                     bail!("--seed writes into the table and bucket; it only runs against an emulator (set AWS_ENDPOINT_URL)");
                 }
-                seed::seed(&sdk, &settings, &posts, &assets, dir).await?;
+                seed::seed(&sdk, (table, bucket), &posts, &assets, dir).await?;
             }
             println!(
-                "Serving table {} and bucket {} at http://{addr}/ (Ctrl-C to stop)",
-                settings.table, settings.bucket
+                "Serving table {table} and bucket {bucket} at http://{addr}/ (Ctrl-C to stop)"
             );
             run_server(
                 listener,
-                App::new(config, posts, assets)?,
+                App::new(settings.site.clone(), posts, assets)?,
                 token,
                 cdn,
                 args.open,
@@ -125,10 +126,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The token the publish API takes: `BLOG_TOKEN`, or a fresh one (then `true`:
 /// shown to the author once, the only place a token is ever printed).
-fn publish_token() -> anyhow::Result<(Token, bool)> {
-    match std::env::var("BLOG_TOKEN") {
-        Ok(value) => Ok((Token::new(&value).context("BLOG_TOKEN")?, false)),
-        Err(_) => Ok((
+fn publish_token(settings: &Settings) -> anyhow::Result<(Token, bool)> {
+    match settings.token() {
+        Some(token) => Ok((token.clone(), false)),
+        None => Ok((
             Token::generate().context("generating a publish token")?,
             true,
         )),

@@ -11,9 +11,9 @@ use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV
 use lambda_http::{Error, LambdaEvent};
 
 use crate::app::App;
-use crate::aws::{self, AwsSettings};
-use crate::config::Config;
+use crate::aws;
 use crate::routes::{self, Function};
+use crate::settings::Settings;
 use crate::store::dynamo::DynamoPosts;
 use crate::store::{Assets, NoAssets, Posts};
 
@@ -24,11 +24,11 @@ pub type AwsApp = App<DynamoPosts, NoAssets>;
 /// Reads and validates settings, loads one `SdkConfig`, builds the clients and
 /// parses the templates: everything a cold start does before the first request.
 pub async fn app_from_env() -> Result<AwsApp, Error> {
-    let config = Config::from_env()?;
-    let table = AwsSettings::table_from_env()?;
+    let settings = Settings::from_env()?;
+    let table = settings.table()?;
     let sdk = aws::lambda_sdk_config().await;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
-    Ok(App::new(config, posts, NoAssets)?)
+    Ok(App::new(settings.site, posts, NoAssets)?)
 }
 
 /// Serves `function`'s routes until the runtime stops the process.
@@ -82,17 +82,15 @@ pub async fn publish_from_env() -> Result<
     ),
     Error,
 > {
-    let config = Config::from_env()?;
-    let settings = AwsSettings::from_env()?;
-    let secret_id = std::env::var("BLOG_TOKEN_SECRET").map_err(|_| {
-        "BLOG_TOKEN_SECRET is not set: the SAM template sets it to the publish secret's name"
-    })?;
+    let settings = Settings::from_env()?;
+    let (table, bucket) = (settings.table()?, settings.bucket()?);
+    let secret_id = settings.token_secret()?;
     let sdk = aws::lambda_sdk_config().await;
-    let secret = aws::publish_secret(&sdk, &secret_id).await?;
-    let posts = DynamoPosts::new(aws::dynamodb(&sdk), settings.table);
-    let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), settings.bucket);
+    let secret = aws::publish_secret(&sdk, secret_id).await?;
+    let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
+    let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), bucket);
     let cdn = crate::cdn::cloudfront::CloudFront::new(aws::cloudfront(&sdk), secret.distribution);
-    let app = App::new(config, posts, assets)?;
+    let app = App::new(settings.site, posts, assets)?;
     Ok((
         app,
         crate::publish::Publisher {

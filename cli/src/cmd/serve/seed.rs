@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use blog_core::aws::{self, AwsSettings};
+use blog_core::aws;
 use blog_core::error::StoreError;
 use blog_core::post::Post;
 use blog_core::store::dynamo::{self, DynamoPosts};
@@ -15,30 +15,24 @@ use blog_core::store::{Expected, PostWriter};
 /// the publish path's writer (existing slugs are left as they are) and every asset.
 pub async fn seed(
     sdk: &aws_config::SdkConfig,
-    settings: &AwsSettings,
+    (table, bucket): (&str, &str),
     posts: &DynamoPosts,
     assets: &S3Assets,
     dir: &Path,
 ) -> anyhow::Result<()> {
-    match dynamo::create_table(&aws::dynamodb(sdk), &settings.table).await {
-        Ok(()) => println!("created table {}", settings.table),
+    match dynamo::create_table(&aws::dynamodb(sdk), table).await {
+        Ok(()) => println!("created table {}", table),
         Err(e) if e.to_string().contains("ResourceInUse") => {}
         Err(e) => return Err(e).context("creating the table"),
     }
     let s3 = aws::s3(sdk);
-    if s3
-        .head_bucket()
-        .bucket(&settings.bucket)
-        .send()
-        .await
-        .is_err()
-    {
+    if s3.head_bucket().bucket(bucket).send().await.is_err() {
         s3.create_bucket()
-            .bucket(&settings.bucket)
+            .bucket(bucket)
             .send()
             .await
             .context("creating the bucket")?;
-        println!("created bucket {}", settings.bucket);
+        println!("created bucket {}", bucket);
     }
     let mut loaded: Vec<Post> = Vec::new();
     for path in markdown_files(dir)? {

@@ -1,0 +1,119 @@
+//! The API's JSON replies, one type each: what a client can rely on.
+
+use serde::Serialize;
+
+use crate::cdn::Invalidation;
+use crate::post::{Slug, Tag};
+use crate::store::PresignedUpload;
+
+/// `GET /api/posts`.
+#[derive(Debug, Serialize)]
+pub struct PostList {
+    /// Every post, drafts included, newest first.
+    pub posts: Vec<PostListEntry>,
+}
+
+/// One line of [`PostList`].
+#[derive(Debug, Serialize)]
+pub struct PostListEntry {
+    pub slug: Slug,
+    pub title: String,
+    /// RFC 3339.
+    pub date: String,
+    pub draft: bool,
+    pub path: String,
+}
+
+/// `GET /api/posts/{slug}`: the post as the author would write it.
+#[derive(Debug, Serialize)]
+pub struct PostSource {
+    pub slug: Slug,
+    /// The version `If-Match` names (also the `ETag`), as a string.
+    pub version: String,
+    pub title: String,
+    pub date: String,
+    pub draft: bool,
+    pub tags: Vec<Tag>,
+    pub path: String,
+    pub url: String,
+    /// Canonical front matter and body.
+    pub source: String,
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteStatus {
+    Created,
+    Updated,
+    /// An update that changed nothing: no write, no invalidation.
+    Unchanged,
+    Deleted,
+}
+
+/// The reply to a create, update or delete.
+#[derive(Debug, Serialize)]
+pub struct WriteReport {
+    pub status: WriteStatus,
+    pub slug: Slug,
+    pub path: String,
+    pub url: String,
+    /// The version now stored (absent after a delete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Whether readers see it now (not a draft, not dated later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    /// The slug a rename left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<Slug>,
+    pub invalidation: Invalidation,
+}
+
+impl WriteReport {
+    /// A report on `slug` with no details yet.
+    pub fn new(status: WriteStatus, slug: Slug) -> Self {
+        Self {
+            status,
+            slug,
+            path: String::new(),
+            url: String::new(),
+            version: None,
+            draft: None,
+            date: None,
+            public: None,
+            renamed_from: None,
+            invalidation: Invalidation::none(),
+        }
+    }
+}
+
+/// A stored asset, and how to use it in a post.
+#[derive(Debug, Serialize)]
+pub struct StoredAsset {
+    pub key: String,
+    pub path: String,
+    pub url: String,
+    /// A Markdown image referring to it.
+    pub markdown: String,
+    /// Where to send the bytes, for a presigned upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<PresignedUpload>,
+}
+
+/// An error: the status and message from `http::problem`, plus the field and line
+/// when the author's input is at fault.
+#[derive(Debug, Serialize)]
+pub struct ErrorReply {
+    pub error: &'static str,
+    pub message: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}

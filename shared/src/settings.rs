@@ -1,0 +1,124 @@
+//! Every deployment input in one validated type: the site's settings and where its
+//! posts, assets and publish secret live. Each refusal names its variable.
+
+use crate::config::{Config, ConfigError};
+
+/// Everything a process reads from its environment to run the site.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The site: `blog.toml` and the `BLOG_*` site variables.
+    pub site: Config,
+    /// `BLOG_TABLE`: the DynamoDB table (every function).
+    table: Option<String>,
+    /// `BLOG_BUCKET`: the S3 bucket for assets (the publish function, `blog serve --store dynamo`).
+    bucket: Option<String>,
+    /// `BLOG_TOKEN_SECRET`: the Secrets Manager secret holding the publish token and
+    /// the distribution id (the publish function).
+    token_secret: Option<String>,
+    /// `BLOG_TOKEN`: the publish token `blog serve` takes (it makes one when unset).
+    #[cfg(feature = "publish")]
+    token: Option<crate::auth::Token>,
+}
+
+impl Settings {
+    /// A Lambda function's settings: the process environment only.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(Config::from_env()?, |k| std::env::var(k).ok())
+    }
+
+    /// `site`, with the deployment variables from `env`. Unset or blank variables
+    /// are refused only by the accessor of the process that needs them.
+    pub fn from_lookup(
+        site: Config,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        #[cfg(feature = "publish")]
+        let token = get("BLOG_TOKEN")
+            .map(|t| {
+                crate::auth::Token::new(&t).map_err(|e| ConfigError {
+                    key: "token",
+                    env: "BLOG_TOKEN",
+                    message: e.to_string(),
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            site,
+            table: get("BLOG_TABLE"),
+            bucket: get("BLOG_BUCKET"),
+            token_secret: get("BLOG_TOKEN_SECRET"),
+            #[cfg(feature = "publish")]
+            token,
+        })
+    }
+
+    /// The table; every process on DynamoDB needs it.
+    pub fn table(&self) -> Result<&str, ConfigError> {
+        required(&self.table, "table", "BLOG_TABLE")
+    }
+
+    /// The asset bucket.
+    pub fn bucket(&self) -> Result<&str, ConfigError> {
+        required(&self.bucket, "bucket", "BLOG_BUCKET")
+    }
+
+    /// The name of the publish secret.
+    pub fn token_secret(&self) -> Result<&str, ConfigError> {
+        required(&self.token_secret, "token_secret", "BLOG_TOKEN_SECRET")
+    }
+
+    /// The publish token chosen for a local server, if one was.
+    #[cfg(feature = "publish")]
+    pub fn token(&self) -> Option<&crate::auth::Token> {
+        self.token.as_ref()
+    }
+}
+
+fn required<'a>(
+    value: &'a Option<String>,
+    key: &'static str,
+    env: &'static str,
+) -> Result<&'a str, ConfigError> {
+    value.as_deref().ok_or_else(|| ConfigError {
+        key,
+        env,
+        message: "is not set: the SAM template sets it for each function that needs it; locally pass --table/--bucket".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn each_missing_setting_names_its_variable() {
+        let s = Settings::from_lookup(
+            Config::for_test(),
+            lookup(&[("BLOG_TABLE", "posts"), ("BLOG_BUCKET", " ")]),
+        )
+        .unwrap();
+        assert_eq!(s.table().unwrap(), "posts");
+        assert_eq!(s.bucket().unwrap_err().env, "BLOG_BUCKET");
+        assert_eq!(s.token_secret().unwrap_err().env, "BLOG_TOKEN_SECRET");
+        let none = Settings::from_lookup(Config::for_test(), lookup(&[])).unwrap();
+        assert!(none.table().unwrap_err().to_string().contains("BLOG_TABLE"));
+    }
+
+    #[cfg(feature = "publish")]
+    #[test]
+    fn a_weak_token_is_refused_by_name() {
+        let err = Settings::from_lookup(Config::for_test(), lookup(&[("BLOG_TOKEN", "short")]))
+            .unwrap_err();
+        assert_eq!(err.env, "BLOG_TOKEN");
+    }
+}

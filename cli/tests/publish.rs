@@ -11,8 +11,9 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use blog_e2e::api::TOKEN;
-use blog_e2e::fixtures::{self, copy_dir};
+use blog_e2e::fixtures;
 use blog_e2e::serve::BlogServe;
+use blog_test_support::content::copy_dir;
 use tempfile::TempDir;
 
 fn content() -> TempDir {

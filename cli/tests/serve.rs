@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use blog_e2e::fixtures::copy_dir;
 use blog_e2e::serve::BlogServe;
+use blog_test_support::content::copy_dir;
 use tempfile::TempDir;
 
 /// A `blog serve` of a copy of the sample content.

@@ -3,25 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use blog_core::cdn::LogCdn;
-use blog_core::publish::{self, Publisher};
+use blog_core::publish;
+use blog_test_support::site::{get, text, Site};
 use bytes::Bytes;
-use serde_json::Value;
-use support::{get, text, Site};
 
-const TOKEN: &str = "api-test-token-0123456789abcdefghij";
-
-fn publisher() -> Publisher<LogCdn> {
-    Publisher {
-        token: blog_core::auth::Token::new(TOKEN).unwrap(),
-        cdn: LogCdn,
-    }
-}
+use blog_test_support::api::{self, Answer, TOKEN};
 
 fn req(
     method: &str,
@@ -29,29 +19,11 @@ fn req(
     headers: &[(&str, &str)],
     body: impl Into<Bytes>,
 ) -> http::Request<Bytes> {
-    let mut b = http::Request::builder().method(method).uri(uri);
-    if !headers.iter().any(|(k, _)| *k == "authorization") {
-        b = b.header("authorization", format!("Bearer {TOKEN}"));
-    }
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    b.body(body.into()).unwrap()
+    api::request(method, uri, headers, body)
 }
 
-struct Reply {
-    status: u16,
-    json: Value,
-    headers: http::HeaderMap,
-}
-
-async fn call(site: &Site, r: http::Request<Bytes>) -> Reply {
-    let res = publish::handle(&site.app, &publisher(), r).await;
-    Reply {
-        status: res.status().as_u16(),
-        json: serde_json::from_slice(res.body()).unwrap(),
-        headers: res.headers().clone(),
-    }
+async fn call(site: &Site, r: http::Request<Bytes>) -> Answer {
+    api::call(&site.app, &api::publisher(LogCdn), r).await
 }
 
 /// Every file under the content folder with its bytes (the write lock file aside).
@@ -93,7 +65,7 @@ const GOOD: &str = "---\ntitle: Good\ndate: 2025-02-02\ntags: [rust]\n---\nGood 
 
 #[tokio::test]
 async fn every_bad_input_is_refused_with_what_to_fix_and_changes_nothing() {
-    let site = support::site();
+    let site = blog_test_support::site::site();
     let hello = etag(&site, "hello-world").await;
     let stale = "\"12345\"";
     let big = format!(
@@ -651,7 +623,7 @@ async fn every_bad_input_is_refused_with_what_to_fix_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
-    let site = support::site();
+    let site = blog_test_support::site::site();
     let created = call(
         &site,
         req(
@@ -744,7 +716,7 @@ async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
 
 #[tokio::test]
 async fn images_are_stored_by_content_and_served() {
-    let site = support::site();
+    let site = blog_test_support::site::site();
     let png = b"\x89PNG\r\n\x1a\nnot really a whole png".to_vec();
     let r = call(
         &site,

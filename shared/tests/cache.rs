@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod support;
-
 use std::time::Duration;
 
 use blog_core::page_cache::PageCache;
 use blog_core::store::PostWriter;
+use blog_test_support::site::*;
 use chrono::{SecondsFormat, Utc};
 use http::StatusCode;
-use support::*;
 
 async fn cached(
     cache: &PageCache,

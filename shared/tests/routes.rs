@@ -4,11 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod support;
-
 use blog_core::Config;
+use blog_test_support::site::*;
 use http::StatusCode;
-use support::*;
 
 #[tokio::test]
 async fn home_lists_public_posts_newest_first() {

@@ -9,6 +9,7 @@ use blog_core::post::Post;
 use blog_core::store::dynamo::{self, DynamoPosts};
 use blog_core::store::s3::S3Assets;
 use blog_core::store::{Expected, PostWriter};
+use blog_test_support::content::copy_dir;
 use tempfile::TempDir;
 
 /// Posts added to the sample content.
@@ -25,20 +26,6 @@ pub fn content_dir() -> TempDir {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     dir
-}
-
-/// Copies a folder tree.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every post in `dir`, compiled as publish does (the writer links neighbours).

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
 
-pub mod api;
 pub mod events;
 pub mod fixtures;
 pub mod moto;
@@ -11,15 +10,8 @@ pub mod proxy;
 pub mod runtime_api;
 pub mod serve;
 
-use std::path::PathBuf;
-
-/// The workspace root.
-pub fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+pub use blog_test_support::api;
+pub use blog_test_support::content::workspace;
 
 /// A name no other test in this run uses (tables and buckets share one moto).
 pub fn unique_name(prefix: &str) -> String {

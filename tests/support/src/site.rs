@@ -1,9 +1,5 @@
-//! Fixtures for handler tests: a copy of the sample content plus posts that
+//! A site for handler tests: a copy of the sample content plus posts that
 //! exercise drafts, scheduling, aliases and pagination, served through `FsStore`.
-
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
 
 use blog_core::http::{Request, Response};
 use blog_core::store::fs::FsStore;
@@ -11,24 +7,7 @@ use blog_core::{App, Config};
 use bytes::Bytes;
 use tempfile::TempDir;
 
-/// The repository's `content/` folder.
-pub fn sample_content() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
-}
-
-/// Copies a folder tree.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use crate::content::{copy_dir, sample_content};
 
 /// Extra posts: one scheduled far in the future, one with aliases and a tag with a
 /// space and a non-ASCII letter, and a run of dated posts for pagination.

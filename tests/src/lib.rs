@@ -9,6 +9,7 @@ pub mod moto;
 pub mod proxy;
 pub mod runtime_api;
 pub mod serve;
+pub mod stack;
 
 pub use blog_test_support::api;
 pub use blog_test_support::content::workspace;

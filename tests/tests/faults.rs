@@ -14,53 +14,33 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use blog_core::routes::Function;
 use blog_e2e::events::{self, LambdaResponse};
-use blog_e2e::proxy::{CountingProxy, Fault};
-use blog_e2e::runtime_api::{start_functions, RuntimeApi};
-use blog_e2e::{fixtures, moto};
+use blog_e2e::moto;
+use blog_e2e::proxy::Fault;
+use blog_e2e::stack::Stack;
 
 struct Site {
-    apis: HashMap<&'static str, RuntimeApi>,
-    proxy: CountingProxy,
-    table: String,
+    stack: Stack,
     ddb: aws_sdk_dynamodb::Client,
-    _content: tempfile::TempDir,
 }
 
 async fn site() -> Site {
-    let content = fixtures::content_dir();
-    let (_, _, table, _) = fixtures::seed_aws(moto::endpoint(), content.path()).await;
-    let proxy = CountingProxy::start(moto::endpoint()).await;
-    let mut env = moto::env(&proxy.endpoint());
-    env.push(("BLOG_TABLE".into(), table.clone()));
-    env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
-    let apis = start_functions(&[Function::Post, Function::Feed, Function::Home], &env).await;
+    let stack = Stack::start(&[Function::Post, Function::Feed, Function::Home]).await;
     let ddb = blog_core::aws::dynamodb(&moto::sdk_config(moto::endpoint()).await);
-    Site {
-        apis,
-        proxy,
-        table,
-        ddb,
-        _content: content,
-    }
+    Site { stack, ddb }
 }
 
 impl Site {
     async fn get(&self, event: &str) -> (LambdaResponse, Duration) {
-        let text = events::load(event);
-        let f = events::function_for(&text);
         let started = Instant::now();
-        let out = self.apis[f.name()]
-            .invoke(&text)
-            .await
-            .unwrap_or_else(|e| panic!("blog-{} on {event}: {e}", f.name()));
-        (LambdaResponse::parse(&out), started.elapsed())
+        let res = self.stack.invoke(&events::load(event)).await;
+        (res, started.elapsed())
     }
 
     async fn put(&self, item: serde_json::Value) {
         let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(item).unwrap();
         self.ddb
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.stack.table)
             .set_item(Some(item))
             .send()
             .await
@@ -70,7 +50,7 @@ impl Site {
     async fn delete(&self, pk: &str, sk: &str) {
         self.ddb
             .delete_item()
-            .table_name(&self.table)
+            .table_name(&self.stack.table)
             .key("pk", AttributeValue::S(pk.into()))
             .key("sk", AttributeValue::S(sk.into()))
             .send()
@@ -91,16 +71,16 @@ async fn storage_faults_answer_503_with_retry_after_within_the_sdk_timeouts() {
         Fault::Stall(5),
     ] {
         for (event, op) in [("post-ok", "GetItem"), ("feed-atom", "Query")] {
-            s.proxy.inject(op, fault);
-            s.proxy.take_calls();
+            s.stack.proxy.inject(op, fault);
+            s.stack.proxy.take_calls();
             let (res, took) = s.get(event).await;
-            let calls = s.proxy.take_calls();
+            let calls = s.stack.proxy.take_calls();
             res.assert_unavailable(took, &format!("{fault:?} on {op}"));
             // Retried by the SDK (3 attempts), except what the deadline cut short.
             let attempts = calls.iter().filter(|c| *c == op).count();
             assert!((1..=3).contains(&attempts), "{fault:?} on {op}: {calls:?}");
             println!("{fault:?} on {op}: 503 after {took:?}, {attempts} attempts");
-            s.proxy.fail(None);
+            s.stack.proxy.fail(None);
             let (res, _) = s.get(event).await;
             assert_eq!(
                 res.status, 200,

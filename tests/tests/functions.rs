@@ -6,50 +6,28 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use std::collections::HashMap;
-
 use blog_core::routes::{handle, Function};
 use blog_core::store::fs::FsStore;
 use blog_core::{App, Config};
 use blog_e2e::events::{self, LambdaResponse, EXPECTED};
-use blog_e2e::proxy::CountingProxy;
-use blog_e2e::runtime_api::{bootstrap, start_functions, RuntimeApi};
-use blog_e2e::{fixtures, moto};
+use blog_e2e::runtime_api::bootstrap;
+use blog_e2e::stack::Stack;
 
 struct Deployment {
-    apis: HashMap<&'static str, RuntimeApi>,
-    proxy: CountingProxy,
+    stack: Stack,
     local: App<FsStore, FsStore>,
-    _content: tempfile::TempDir,
 }
 
 async fn deploy() -> Deployment {
-    let content = fixtures::content_dir();
-    let (_, _, table, bucket) = fixtures::seed_aws(moto::endpoint(), content.path()).await;
-    let proxy = CountingProxy::start(moto::endpoint()).await;
-    let mut env = moto::env(&proxy.endpoint());
-    env.push(("BLOG_TABLE".into(), table));
-    env.push(("BLOG_BUCKET".into(), bucket));
-    env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
-    let apis = start_functions(&Function::PAGES, &env).await;
-    let store = FsStore::open(content.path()).unwrap();
+    let stack = Stack::start(&Function::PAGES).await;
+    let store = FsStore::open(stack.content.path()).unwrap();
     let local = App::one_store(Config::for_test(), store).unwrap();
-    Deployment {
-        apis,
-        proxy,
-        local,
-        _content: content,
-    }
+    Deployment { stack, local }
 }
 
 impl Deployment {
     async fn invoke(&self, event: &str) -> LambdaResponse {
-        let f = events::function_for(event);
-        let out = self.apis[f.name()]
-            .invoke(event)
-            .await
-            .unwrap_or_else(|e| panic!("blog-{}: {e}", f.name()));
-        LambdaResponse::parse(&out)
+        self.stack.invoke(event).await
     }
 
     async fn local(&self, event: &str) -> blog_core::http::Response {
@@ -63,11 +41,11 @@ async fn every_event_matches_the_local_site_and_costs_what_it_should() {
     let d = deploy().await;
     for (name, status, calls) in EXPECTED {
         let event = events::load(name);
-        d.proxy.take_calls();
+        d.stack.proxy.take_calls();
         let res = d.invoke(&event).await;
         assert_eq!(res.status, *status, "{name}");
         assert_eq!(
-            d.proxy.take_calls(),
+            d.stack.proxy.take_calls(),
             *calls,
             "{name}: DynamoDB requests per view"
         );

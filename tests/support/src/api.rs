@@ -104,9 +104,7 @@ where
     C: Cdn,
 {
     let path = format!("/api/posts/{slug}");
-    let current = call(app, p, request("GET", &path, &[], Bytes::new())).await;
-    assert_eq!(current.status, 200, "GET {path}: {}", current.json);
-    let tag = current.etag.unwrap();
+    let tag = current_etag(app, p, &path).await;
     let req = request(
         "PUT",
         &path,
@@ -124,12 +122,23 @@ where
     C: Cdn,
 {
     let path = format!("/api/posts/{slug}");
-    let current = call(app, p, request("GET", &path, &[], Bytes::new())).await;
-    let tag = current.etag.unwrap();
+    let tag = current_etag(app, p, &path).await;
     call(
         app,
         p,
         request("DELETE", &path, &[("if-match", &tag)], Bytes::new()),
     )
     .await
+}
+
+/// The `ETag` of the post at `path` (`/api/posts/{slug}`).
+async fn current_etag<P, A, C>(app: &App<P, A>, p: &Publisher<C>, path: &str) -> String
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
+    let current = call(app, p, request("GET", path, &[], Bytes::new())).await;
+    assert_eq!(current.status, 200, "GET {path}: {}", current.json);
+    current.etag.unwrap()
 }

@@ -15,10 +15,11 @@
 //! index is eventually consistent). DynamoDB applies all or nothing, so a failure
 //! at any step leaves the table as it was.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 use super::items::{
-    from_item, post_pk, s, PostItem, BY_DATE, DRAFTS, FEED_PK, MAX_TRANSACTION_BYTES,
+    from_item, post_pk, s, Item, PostItem, BY_DATE, DRAFTS, FEED_PK, MAX_TRANSACTION_BYTES,
     MAX_TRANSACTION_ITEMS, POST_SK, PUBLISHED, SITE_PK,
 };
 use super::links::{self, LinkPlan};
@@ -84,29 +85,27 @@ impl DynamoPosts {
             "pk = :pk AND sk < :k"
         };
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
+            .link_query()
             .key_condition_expression(condition)
             .expression_attribute_values(":pk", s(FEED_PK))
             .expression_attribute_values(":k", s(key.as_str()))
-            .expression_attribute_names("#t", "title")
-            .expression_attribute_names("#d", "date")
-            .projection_expression("slug, #t, #d")
             .scan_index_forward(newer)
             .consistent_read(true)
             .limit(2)
             .send()
             .await
             .map_err(|e| unavailable("finding the neighbouring posts", e))?;
-        for item in out.items.unwrap_or_default() {
-            let n: Neighbour = serde_dynamo::from_item(item)
-                .map_err(|e| StoreError::Corrupt(format!("feed entry: {e}")))?;
-            if n.slug != *skip {
-                return Ok(Some(n));
-            }
-        }
-        Ok(None)
+        Ok(links_of(out.items)?.into_iter().find(|n| n.slug != *skip))
+    }
+
+    /// A Query reading only what a link to a post shows: slug, title and date.
+    fn link_query(&self) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#t", "title")
+            .expression_attribute_names("#d", "date")
+            .projection_expression("slug, #t, #d")
     }
 
     async fn write(
@@ -245,6 +244,15 @@ impl DynamoPosts {
     }
 }
 
+/// The links a [`DynamoPosts::link_query`] page read.
+fn links_of(items: Option<Vec<Item>>) -> Result<Vec<Neighbour>, StoreError> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item::<Neighbour>)
+        .collect()
+}
+
 /// Turns a cancelled transaction into what the author should hear.
 fn explain(
     err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
@@ -292,30 +300,21 @@ impl PostWriter for DynamoPosts {
             let mut start = None;
             loop {
                 let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
+                    .link_query()
                     .index_name(BY_DATE)
                     .key_condition_expression("gsi1pk = :p")
                     .expression_attribute_values(":p", s(partition))
-                    .expression_attribute_names("#t", "title")
-                    .expression_attribute_names("#d", "date")
-                    .projection_expression("slug, #t, #d")
                     .scan_index_forward(false)
                     .set_exclusive_start_key(start)
                     .send()
                     .await
                     .map_err(|e| unavailable("listing every post", e))?;
-                for item in page.items.unwrap_or_default() {
-                    let n: Neighbour = serde_dynamo::from_item(item)
-                        .map_err(|e| StoreError::Corrupt(format!("index entry: {e}")))?;
-                    out.push(IndexEntry {
-                        slug: n.slug,
-                        title: n.title,
-                        date: n.date,
-                        draft,
-                    });
-                }
+                out.extend(links_of(page.items)?.into_iter().map(|n| IndexEntry {
+                    slug: n.slug,
+                    title: n.title,
+                    date: n.date,
+                    draft,
+                }));
                 start = page.last_evaluated_key;
                 if start.is_none() {
                     break;

@@ -123,90 +123,25 @@ impl Config {
         d: Self,
         values: &[(&'static str, &'static str, Option<String>)],
     ) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            values
-                .iter()
-                .find(|(k, _, _)| *k == key)
-                .and_then(|(_, _, v)| v.as_deref())
-        };
-        let err = |key: &'static str, message: String| {
-            let env = KEYS
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, e)| *e)
-                .unwrap_or("-");
-            ConfigError { key, env, message }
-        };
-        let text = |key: &'static str, default: String| -> Result<String, ConfigError> {
-            match get(key).map(str::trim) {
-                None => Ok(default),
-                Some("") => Err(err(key, "must not be empty".into())),
-                Some(v) => Ok(v.to_owned()),
+        const YEAR: u64 = 31_536_000;
+        let v = Values(values);
+        let per_page = v.number("per_page", d.per_page as u64, 100)?;
+        let feed_entries = v.number("feed_entries", d.feed_entries as u64, 100)?;
+        for (key, n) in [("per_page", per_page), ("feed_entries", feed_entries)] {
+            if n == 0 {
+                return Err(v.err(key, "must be at least 1".into()));
             }
-        };
-        let number = |key: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
-            let Some(v) = get(key) else {
-                return Ok(default);
-            };
-            match v.trim().parse::<u64>() {
-                Ok(n) if n <= max => Ok(n),
-                _ => Err(err(
-                    key,
-                    format!("must be a whole number from 0 to {max}, got \"{v}\""),
-                )),
-            }
-        };
-        let base_url = match get("base_url").map(str::trim) {
-            // Empty: links stay site-relative until the public URL is known (a first
-            // deploy on the CloudFront domain, before SiteUrl is set).
-            Some("") => String::new(),
-            Some(v) => v.trim_end_matches('/').to_owned(),
-            None => d.base_url,
-        };
-        let scheme_ok = base_url.starts_with("https://") || base_url.starts_with("http://");
-        let host = base_url.split_once("://").map(|(_, h)| h).unwrap_or("");
-        if !base_url.is_empty()
-            && (!scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']))
-        {
-            return Err(err(
-                "base_url",
-                format!("must be an origin such as https://blog.example.com (no path), got \"{base_url}\""),
-            ));
-        }
-        let language = text("language", d.language)?;
-        if !language
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            || language.len() < 2
-        {
-            return Err(err(
-                "language",
-                format!("must be a language tag such as en or pt-BR, got \"{language}\""),
-            ));
-        }
-        let per_page = number("per_page", d.per_page as u64, 100)?;
-        let feed_entries = number("feed_entries", d.feed_entries as u64, 100)?;
-        if per_page == 0 || feed_entries == 0 {
-            return Err(err(
-                if per_page == 0 {
-                    "per_page"
-                } else {
-                    "feed_entries"
-                },
-                "must be at least 1".into(),
-            ));
         }
         Ok(Self {
-            title: text("title", d.title)?,
-            description: text("description", d.description)?,
-            author: text("author", d.author)?,
-            base_url,
-            language,
+            title: v.text("title", d.title)?,
+            description: v.text("description", d.description)?,
+            author: v.text("author", d.author)?,
+            base_url: v.base_url(d.base_url)?,
+            language: v.language(d.language)?,
             per_page: per_page as usize,
             feed_entries: feed_entries as usize,
-            browser_max_age: number("browser_max_age", d.browser_max_age.into(), 31_536_000)?
-                as u32,
-            cdn_max_age: number("cdn_max_age", d.cdn_max_age.into(), 31_536_000)? as u32,
+            browser_max_age: v.number("browser_max_age", d.browser_max_age.into(), YEAR)? as u32,
+            cdn_max_age: v.number("cdn_max_age", d.cdn_max_age.into(), YEAR)? as u32,
         })
     }
 
@@ -224,6 +159,82 @@ impl Config {
             Some((_, host)) => host,
             None => "localhost",
         }
+    }
+}
+
+/// Raw settings by key (toml key, environment variable, value), checked one by one.
+struct Values<'a>(&'a [(&'static str, &'static str, Option<String>)]);
+
+impl Values<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .and_then(|(_, _, v)| v.as_deref())
+    }
+
+    fn err(&self, key: &'static str, message: String) -> ConfigError {
+        let env = KEYS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("-", |(_, e)| *e);
+        ConfigError { key, env, message }
+    }
+
+    fn text(&self, key: &'static str, default: String) -> Result<String, ConfigError> {
+        match self.get(key).map(str::trim) {
+            None => Ok(default),
+            Some("") => Err(self.err(key, "must not be empty".into())),
+            Some(v) => Ok(v.to_owned()),
+        }
+    }
+
+    fn number(&self, key: &'static str, default: u64, max: u64) -> Result<u64, ConfigError> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        match v.trim().parse::<u64>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(self.err(
+                key,
+                format!("must be a whole number from 0 to {max}, got \"{v}\""),
+            )),
+        }
+    }
+
+    fn base_url(&self, default: String) -> Result<String, ConfigError> {
+        let base_url = match self.get("base_url").map(str::trim) {
+            // Empty: links stay site-relative until the public URL is known (a first
+            // deploy on the CloudFront domain, before SiteUrl is set).
+            Some("") => String::new(),
+            Some(v) => v.trim_end_matches('/').to_owned(),
+            None => default,
+        };
+        let scheme_ok = base_url.starts_with("https://") || base_url.starts_with("http://");
+        let host = base_url.split_once("://").map(|(_, h)| h).unwrap_or("");
+        if !base_url.is_empty()
+            && (!scheme_ok || host.is_empty() || host.contains(['/', '?', '#', ' ']))
+        {
+            return Err(self.err(
+                "base_url",
+                format!("must be an origin such as https://blog.example.com (no path), got \"{base_url}\""),
+            ));
+        }
+        Ok(base_url)
+    }
+
+    fn language(&self, default: String) -> Result<String, ConfigError> {
+        let language = self.text("language", default)?;
+        let tag_chars = language
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if language.len() < 2 || !tag_chars {
+            return Err(self.err(
+                "language",
+                format!("must be a language tag such as en or pt-BR, got \"{language}\""),
+            ));
+        }
+        Ok(language)
     }
 }
 

@@ -1,0 +1,296 @@
+//! Checking each front matter field against its type and limits, with the
+//! field and line in every refusal.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+
+use super::{FrontMatter, MAX_ALIASES, MAX_TAGS, MAX_TITLE_LEN};
+use crate::error::InputError;
+use crate::post::{PostDate, Slug, Tag};
+
+/// A front matter value before it is checked against its field's type.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Raw {
+    Str(String),
+    Bool(bool),
+    Number(String),
+    Date(String),
+    List(Vec<Raw>),
+    Null,
+    Table,
+}
+
+pub(super) struct Field {
+    pub key: String,
+    pub value: Raw,
+    pub line: Option<usize>,
+}
+
+impl Raw {
+    fn kind(&self) -> &'static str {
+        match self {
+            Raw::Str(_) => "text",
+            Raw::Bool(_) => "a boolean",
+            Raw::Number(_) => "a number",
+            Raw::Date(_) => "a date",
+            Raw::List(_) => "a list",
+            Raw::Null => "empty",
+            Raw::Table => "a table",
+        }
+    }
+}
+
+impl FrontMatter {
+    pub(super) fn from_fields(fields: &[Field]) -> Result<Self, InputError> {
+        let get = |k: &str| fields.iter().find(|f| f.key == k);
+        let title = match get("title") {
+            Some(f) => title(f)?,
+            None => {
+                return Err(missing(
+                    "title",
+                    "the post's title, e.g. title: My first post",
+                ))
+            }
+        };
+        let date = match get("date") {
+            Some(f) => date_field(f)?,
+            None => {
+                return Err(missing(
+                    "date",
+                    "the publication date, e.g. date: 2024-05-01",
+                ))
+            }
+        };
+        let updated = get("updated").map(date_field).transpose()?;
+        let published = get("published").map(boolean).transpose()?;
+        let draft = get("draft").map(boolean).transpose()?;
+        let draft = match (published, draft) {
+            (Some(p), Some(d)) if p == d => {
+                let f = get("draft").map(|f| f.line).unwrap_or_default();
+                return Err(InputError::field(
+                    "draft",
+                    f,
+                    "contradicts \"published\": keep only one of them",
+                ));
+            }
+            (_, Some(d)) => d,
+            (Some(p), None) => !p,
+            (None, None) => false,
+        };
+        let tags = get("tags").map(tags).transpose()?.unwrap_or_default();
+        let summary = match (get("summary"), get("description")) {
+            (Some(f), _) | (None, Some(f)) => optional_text(f)?,
+            (None, None) => None,
+        };
+        let slug = get("slug").map(slug).transpose()?;
+        let aliases = get("aliases").map(aliases).transpose()?.unwrap_or_default();
+        let image = get("image").map(image).transpose()?.flatten();
+        Ok(Self {
+            title,
+            date,
+            updated,
+            draft,
+            tags,
+            summary,
+            slug,
+            aliases,
+            image,
+        })
+    }
+}
+
+fn missing(field: &str, what: &str) -> InputError {
+    InputError::field(field, None, format!("is missing: add {what}"))
+}
+
+fn wrong_type(f: &Field, expected: &str) -> InputError {
+    InputError::field(
+        &f.key,
+        f.line,
+        format!("must be {expected}, got {}", f.value.kind()),
+    )
+}
+
+fn text(f: &Field) -> Result<String, InputError> {
+    match &f.value {
+        Raw::Str(s) => Ok(s.trim().to_owned()),
+        Raw::Number(n) | Raw::Date(n) => Ok(n.clone()),
+        _ => Err(wrong_type(f, "text")),
+    }
+}
+
+fn optional_text(f: &Field) -> Result<Option<String>, InputError> {
+    if f.value == Raw::Null {
+        return Ok(None);
+    }
+    Ok(Some(text(f)?).filter(|s| !s.is_empty()))
+}
+
+fn title(f: &Field) -> Result<String, InputError> {
+    let t = text(f)?;
+    if t.is_empty() {
+        return Err(InputError::field("title", f.line, "must not be empty"));
+    }
+    if t.chars().count() > MAX_TITLE_LEN {
+        return Err(InputError::field(
+            "title",
+            f.line,
+            format!(
+                "is {} characters long; the limit is {MAX_TITLE_LEN}",
+                t.chars().count()
+            ),
+        ));
+    }
+    Ok(t)
+}
+
+/// Accepts YYYY-MM-DD, RFC 3339, and "YYYY-MM-DD HH:MM[:SS]" (UTC), as Flask blogs write it.
+fn date_field(f: &Field) -> Result<PostDate, InputError> {
+    let s = match &f.value {
+        Raw::Str(s) | Raw::Date(s) => s.trim().to_owned(),
+        _ => return Err(wrong_type(f, "a date such as 2024-05-01")),
+    };
+    let date = parse_date(&s).ok_or_else(|| {
+        InputError::field(
+            &f.key,
+            f.line,
+            format!(
+                "must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"",
+                s.escape_default()
+            ),
+        )
+    })?;
+    PostDate::new(date).map_err(|m| InputError::field(&f.key, f.line, m))
+}
+
+/// Parses the date forms front matter may use.
+pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
+    let utc = FixedOffset::east_opt(0)?;
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0)?.and_local_timezone(utc).single();
+    }
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
+    .and_then(|d| d.and_local_timezone(utc).single())
+}
+
+/// YAML 1.1 booleans (what Flask-FlatPages' PyYAML reads), plus real booleans.
+fn boolean(f: &Field) -> Result<bool, InputError> {
+    let word = match &f.value {
+        Raw::Bool(b) => return Ok(*b),
+        Raw::Str(s) => s.trim().to_ascii_lowercase(),
+        _ => return Err(wrong_type(f, "true or false")),
+    };
+    match word.as_str() {
+        "true" | "yes" | "y" | "on" => Ok(true),
+        "false" | "no" | "n" | "off" => Ok(false),
+        _ => Err(InputError::field(
+            &f.key,
+            f.line,
+            format!(
+                "must be true or false (yes/no also work), got \"{}\"",
+                word.escape_default()
+            ),
+        )),
+    }
+}
+
+fn list_of_text(f: &Field) -> Result<Vec<String>, InputError> {
+    match &f.value {
+        Raw::Null => Ok(Vec::new()),
+        Raw::Str(s) => Ok(s.split(',').map(str::to_owned).collect()),
+        Raw::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Raw::Str(s) => Ok(s.clone()),
+                Raw::Number(n) => Ok(n.clone()),
+                other => Err(InputError::field(
+                    &f.key,
+                    f.line,
+                    format!("must be a list of text, but one item is {}", other.kind()),
+                )),
+            })
+            .collect(),
+        _ => Err(wrong_type(f, "a list such as [rust, aws]")),
+    }
+}
+
+fn tags(f: &Field) -> Result<Vec<Tag>, InputError> {
+    let mut out: Vec<Tag> = Vec::new();
+    for name in list_of_text(f)? {
+        if name.trim().is_empty() {
+            continue;
+        }
+        let tag = Tag::parse(&name).map_err(|e| InputError { line: f.line, ..e })?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(InputError::field(
+            "tags",
+            f.line,
+            format!("has {} tags; the limit is {MAX_TAGS}", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
+fn slug(f: &Field) -> Result<Slug, InputError> {
+    Slug::parse(&text(f)?).map_err(|e| InputError { line: f.line, ..e })
+}
+
+fn aliases(f: &Field) -> Result<Vec<String>, InputError> {
+    let list = list_of_text(f)?;
+    if list.len() > MAX_ALIASES {
+        return Err(InputError::field(
+            "aliases",
+            f.line,
+            format!("has {} entries; the limit is {MAX_ALIASES}", list.len()),
+        ));
+    }
+    list.iter()
+        .map(|a| {
+            let path = crate::urls::canonical_path(a.trim())
+                .map_err(|m| InputError::field("aliases", f.line, m))?;
+            match crate::routes::reserved(&path) {
+                Some(what) => Err(InputError::field(
+                    "aliases",
+                    f.line,
+                    format!(
+                        "entries must be old paths this site does not serve, but {path} is {what}"
+                    ),
+                )),
+                None => Ok(path),
+            }
+        })
+        .collect()
+}
+
+fn image(f: &Field) -> Result<Option<String>, InputError> {
+    let Some(url) = optional_text(f)? else {
+        return Ok(None);
+    };
+    let ok = (url.starts_with('/') && !url.starts_with("//"))
+        || url.starts_with("https://")
+        || url.starts_with("http://");
+    if !ok || url.contains(['"', '<', '>', ' ']) {
+        return Err(InputError::field(
+            "image",
+            f.line,
+            format!(
+                "must be an http(s) URL or a path starting with '/', got \"{}\"",
+                url.escape_default()
+            ),
+        ));
+    }
+    Ok(Some(url))
+}

@@ -6,6 +6,7 @@ use http::StatusCode;
 use minijinja::context;
 
 use crate::app::App;
+use crate::config::Config;
 use crate::error::AppError;
 use crate::http::Reply;
 use crate::post::{SortKey, Tag};
@@ -70,43 +71,45 @@ pub async fn get<P: Posts, A: Assets>(
         }
         Cursor::After(_) => (Some(link("after", &first)), Some(link("before", &last))),
     };
-    let config = &app.config;
-    let paged = cursor != Cursor::First;
-    let (heading, title, description) = match &tag {
-        None => (
-            if paged {
-                "Older posts".to_owned()
-            } else {
-                "Latest posts".to_owned()
-            },
-            if paged {
-                "Older posts".to_owned()
-            } else {
-                String::new()
-            },
-            config.description.clone(),
-        ),
-        Some(t) => (
-            format!("Posts tagged “{t}”"),
-            format!("Posts tagged “{t}”"),
-            format!("Posts about {t} on {}.", config.title),
-        ),
-    };
-    let canonical = match query.filter(|_| paged) {
-        Some(q) => format!("{}{base_path}?{q}", config.base_url),
-        None => format!("{}{base_path}", config.base_url),
-    };
-    let meta = PageMeta {
-        title,
-        description,
-        canonical: Some(canonical),
-        og_type: "website",
-        tag_feed: tag
-            .as_ref()
-            .map(|t| format!("{}{}feed.xml", config.base_url, t.path())),
-        ..PageMeta::default()
+    let meta = page_meta(
+        &app.config,
+        tag.as_ref(),
+        query.filter(|_| cursor != Cursor::First),
+    );
+    let heading = if tag.is_none() && cursor == Cursor::First {
+        "Latest posts".to_owned()
+    } else if tag.is_none() {
+        "Older posts".to_owned()
+    } else {
+        meta.title.clone()
     };
     let posts: Vec<SummaryView> = listing.posts.iter().map(SummaryView::from).collect();
     let ctx = context! { page => meta, heading => heading, posts => posts, newer => newer, older => older };
     Ok(Reply::html(app.templates.render("index.html", ctx)?))
+}
+
+/// Title, description and canonical URL of a listing page; `paged_query` is the
+/// query string of any page but the first.
+fn page_meta(config: &Config, tag: Option<&Tag>, paged_query: Option<&str>) -> PageMeta {
+    let base_path = tag.map_or_else(|| "/".to_owned(), Tag::path);
+    let (title, description) = match tag {
+        None if paged_query.is_some() => ("Older posts".to_owned(), config.description.clone()),
+        None => (String::new(), config.description.clone()),
+        Some(t) => (
+            format!("Posts tagged “{t}”"),
+            format!("Posts about {t} on {}.", config.title),
+        ),
+    };
+    let canonical = match paged_query {
+        Some(q) => format!("{}{base_path}?{q}", config.base_url),
+        None => format!("{}{base_path}", config.base_url),
+    };
+    PageMeta {
+        title,
+        description,
+        canonical: Some(canonical),
+        og_type: "website",
+        tag_feed: tag.map(|t| format!("{}{}feed.xml", config.base_url, t.path())),
+        ..PageMeta::default()
+    }
 }

@@ -6,11 +6,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
 
-step "tools in .tools/ (moto, cargo-lambda, zig, SAM CLI, cfn-lint, checkov)"
+step "tools in .tools/ (moto, cargo-lambda, zig, SAM CLI, cfn-lint, checkov, AWS CLI)"
 install "$venv" scripts/requirements-test.txt
 install "$venv" scripts/requirements-deploy.txt
 # checkov's dependencies clash with SAM CLI's: it gets a venv of its own.
 install "$root/.tools/checkov" scripts/requirements-checkov.txt
+# The AWS CLI pins its own botocore, which moto's must not follow: a venv of its own.
+install "$root/.tools/awscli" scripts/requirements-awscli.txt
 export PATH="$venv/bin:$PATH" SAM_CLI_TELEMETRY=0
 
 step "format"
@@ -48,6 +50,9 @@ start_moto
 
 step "tests"
 cargo test --workspace
+
+step "the README's shell blocks (scripts/readme.py: each run, served or checked offline)"
+"$venv/bin/python" scripts/readme.py README.md
 
 step "sam build: arm64 bootstraps with cargo-lambda and zig"
 rustup target add aarch64-unknown-linux-gnu

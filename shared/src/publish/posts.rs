@@ -333,7 +333,7 @@ async fn written_answer<P, A, C: Cdn>(
         .unwrap_or_default();
     let reference = format!("{slug}-{}-{nanos}", version.unwrap_or(0));
     let invalidation = cdn::invalidate(&publisher.cdn, changed, &reference).await;
-    tracing::info!(%slug, ?status, invalidation = invalidation.status.as_str(), "published");
+    tracing::info!(%slug, status = status.as_str(), invalidation = invalidation.status.as_str(), "published");
     let mut report = WriteReport {
         path: post_path(&slug),
         url: absolute(app, &post_path(&slug)),

@@ -51,6 +51,18 @@ pub enum WriteStatus {
     Deleted,
 }
 
+impl WriteStatus {
+    /// The name the API reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
 /// The reply to a create, update or delete.
 #[derive(Debug, Serialize)]
 pub struct WriteReport {

@@ -133,18 +133,10 @@ fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
     format!("{stem}-{hex}.{ext}")
 }
 
+/// The upload's `?name=` ("" when absent or not UTF-8: `name_stem` then says what
+/// to send).
 pub(crate) fn query_name(req: &Request) -> String {
-    let query = req.uri().query().unwrap_or("");
-    query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == "name")
-        .map(|(_, v)| {
-            percent_encoding::percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .unwrap_or_default()
+    crate::urls::query_param(req.uri().query(), "name").unwrap_or_default()
 }
 
 fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> StoredAsset {

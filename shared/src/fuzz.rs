@@ -2,7 +2,7 @@
 //! target feeds generated input (tokens that matter to the parser, mixed with
 //! arbitrary characters) to the real code and checks it neither panics nor breaks
 //! its rule. `cargo test` runs a short pass (proptest's 256 cases each);
-//! `scripts/fuzz.sh` runs each target for at least a million (`PROPTEST_CASES`).
+//! `scripts/reliability.sh` runs each target for a million (`PROPTEST_CASES`).
 //! A failure proptest finds is saved under `proptest-regressions/` and replayed
 //! first on every later run: commit those files, they are the regression tests.
 

@@ -124,19 +124,33 @@ def ports_free(text):
 def stop(proc):
     """Stops the block and everything it started (one process group), and waits until
     all of it is gone, so the next block finds its ports free."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+    def gone():
+        proc.poll()
         try:
-            os.killpg(proc.pid, sig)
+            os.killpg(proc.pid, 0)
+            return False
         except ProcessLookupError:
-            break
+            return True
+
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        if gone():
+            return
+        os.killpg(proc.pid, sig)
         deadline = time.time() + wait
-        while time.time() < deadline:
-            proc.poll()
-            try:
-                os.killpg(proc.pid, 0)
-            except ProcessLookupError:
-                return
+        while time.time() < deadline and not gone():
             time.sleep(0.2)
+    if not gone():
+        raise RuntimeError(f"processes of the block (group {proc.pid}) survived SIGKILL")
+
+
+RUNNING = []
+
+
+def on_signal(signum, _frame):
+    """Killed from outside: stop the block's processes first, then go."""
+    for proc in RUNNING:
+        stop(proc)
+    sys.exit(128 + signum)
 
 
 def start(block, script, log):
@@ -146,6 +160,7 @@ def start(block, script, log):
     cwd = fresh_copy()
     proc = subprocess.Popen(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=env_for(),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    RUNNING.append(proc)
     return proc, cwd
 
 
@@ -158,6 +173,7 @@ def check_run(block, log_path):
             code = "timeout"
         finally:
             stop(proc)
+            RUNNING.remove(proc)
     out = open(log_path, encoding="utf-8", errors="replace").read()
     if code != 0:
         raise RuntimeError(f"exited with {code}")
@@ -191,6 +207,7 @@ def check_serve(block, log_path):
             raise RuntimeError(f"{url} did not answer 200 within {SERVE_TIMEOUT} s")
         finally:
             stop(proc)
+            RUNNING.remove(proc)
 
 
 def commands(text, program):
@@ -227,7 +244,8 @@ def aws_cli():
 
 def skeleton(aws, service, operation):
     res = subprocess.run([aws, service, operation, "--generate-cli-skeleton", "input"],
-                         capture_output=True, text=True, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
     if res.returncode != 0:
         raise RuntimeError(f"aws {service} {operation} is no AWS CLI operation: {res.stderr.strip()[:200]}")
     return json.loads(res.stdout)
@@ -258,7 +276,11 @@ def check_aws(block, _log_path):
                 problems.append(f"aws {service} {operation} has no option {w}")
     sam = os.path.join(ROOT, ".tools", "venv", "bin", "sam")
     for words in commands(text, "sam"):
-        help_text = subprocess.run([sam, words[0], "--help"], capture_output=True, text=True).stdout
+        res = subprocess.run([sam, words[0], "--help"], capture_output=True, text=True, timeout=120)
+        help_text = res.stdout
+        if res.returncode != 0 or not help_text.strip():
+            problems.append(f"sam {words[0]} is no SAM CLI command")
+            continue
         for w in words[1:]:
             if w.startswith("--") and not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", help_text):
                 problems.append(f"sam {words[0]} has no option {w}")
@@ -282,10 +304,14 @@ CHECKS = {"run": check_run, "serve": check_serve, "aws": check_aws}
 
 
 def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     args = sys.argv[1:]
     only = None
     if "--only" in args:
         i = args.index("--only")
+        if i + 1 >= len(args) or not args[i + 1].isdigit():
+            sys.exit("--only takes the line number of a block's opening fence")
         only = int(args[i + 1])
         del args[i:i + 2]
     readme = args[0] if args else os.path.join(ROOT, "README.md")
@@ -314,6 +340,8 @@ def main():
         except Exception as e:  # noqa: BLE001 - every failure is reported with its block
             rows.append((b.line, b.kind, "FAILED", f"{e} (log: {log_path})"))
             errors.append(f"{readme}:{b.line}: {b.kind} block failed: {e}; its output is in {log_path}")
+    if only and not rows and not errors:
+        errors.append(f"{readme}: no sh block opens at line {only}")
     print("| line | check | result | |")
     print("|---|---|---|---|")
     for r in rows:

@@ -125,6 +125,9 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         const YEAR: u64 = 31_536_000;
         let v = Values(values);
+        // Checked in this order, so the first error reported stays the same.
+        let base_url = v.base_url(d.base_url)?;
+        let language = v.language(d.language)?;
         let per_page = v.number("per_page", d.per_page as u64, 100)?;
         let feed_entries = v.number("feed_entries", d.feed_entries as u64, 100)?;
         for (key, n) in [("per_page", per_page), ("feed_entries", feed_entries)] {
@@ -136,8 +139,8 @@ impl Config {
             title: v.text("title", d.title)?,
             description: v.text("description", d.description)?,
             author: v.text("author", d.author)?,
-            base_url: v.base_url(d.base_url)?,
-            language: v.language(d.language)?,
+            base_url,
+            language,
             per_page: per_page as usize,
             feed_entries: feed_entries as usize,
             browser_max_age: v.number("browser_max_age", d.browser_max_age.into(), YEAR)? as u32,

@@ -34,7 +34,8 @@ impl Settings {
     ) -> Result<Self, ConfigError> {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         #[cfg(feature = "publish")]
-        let token = get("BLOG_TOKEN")
+        // Set but blank is a mistake to report, not "unset".
+        let token = env("BLOG_TOKEN")
             .map(|t| {
                 crate::auth::Token::new(&t).map_err(|e| ConfigError {
                     key: "token",
@@ -55,17 +56,27 @@ impl Settings {
 
     /// The table; every process on DynamoDB needs it.
     pub fn table(&self) -> Result<&str, ConfigError> {
-        required(&self.table, "table", "BLOG_TABLE")
+        required(&self.table, "table", "BLOG_TABLE", "locally pass --table")
     }
 
     /// The asset bucket.
     pub fn bucket(&self) -> Result<&str, ConfigError> {
-        required(&self.bucket, "bucket", "BLOG_BUCKET")
+        required(
+            &self.bucket,
+            "bucket",
+            "BLOG_BUCKET",
+            "locally pass --bucket",
+        )
     }
 
     /// The name of the publish secret.
     pub fn token_secret(&self) -> Result<&str, ConfigError> {
-        required(&self.token_secret, "token_secret", "BLOG_TOKEN_SECRET")
+        required(
+            &self.token_secret,
+            "token_secret",
+            "BLOG_TOKEN_SECRET",
+            "it names the publish secret, `<stack>-publish`",
+        )
     }
 
     /// The publish token chosen for a local server, if one was.
@@ -79,11 +90,14 @@ fn required<'a>(
     value: &'a Option<String>,
     key: &'static str,
     env: &'static str,
+    hint: &str,
 ) -> Result<&'a str, ConfigError> {
     value.as_deref().ok_or_else(|| ConfigError {
         key,
         env,
-        message: "is not set: the SAM template sets it for each function that needs it; locally pass --table/--bucket".into(),
+        message: format!(
+            "is not set: the SAM template sets it for each function that needs it; {hint}"
+        ),
     })
 }
 

@@ -23,7 +23,9 @@ fn req(
 }
 
 async fn call(site: &Site, r: http::Request<Bytes>) -> Answer {
-    api::call(&site.app, &api::publisher(LogCdn), r).await
+    let answer = api::call(&site.app, &api::publisher(LogCdn), r).await;
+    assert!(!answer.json.is_null(), "every API answer is JSON");
+    answer
 }
 
 /// Every file under the content folder with its bytes (the write lock file aside).

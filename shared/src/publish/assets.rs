@@ -133,10 +133,20 @@ fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
     format!("{stem}-{hex}.{ext}")
 }
 
-/// The upload's `?name=` ("" when absent or not UTF-8: `name_stem` then says what
-/// to send).
+/// The upload's `?name=`, decoded leniently: a name that is not UTF-8 still names
+/// the file (`name_stem` keeps what it can), it is not "missing".
 pub(crate) fn query_name(req: &Request) -> String {
-    crate::urls::query_param(req.uri().query(), "name").unwrap_or_default()
+    let query = req.uri().query().unwrap_or("");
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "name")
+        .map(|(_, v)| {
+            percent_encoding::percent_decode_str(&v.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default()
 }
 
 fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> StoredAsset {

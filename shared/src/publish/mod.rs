@@ -195,16 +195,18 @@ fn respond(answer: Answer) -> Response {
 /// the field and line when the author's input is at fault.
 pub fn error_response(path: &str, err: &AppError) -> Response {
     let p = problem(path, err);
-    let input = match err {
-        AppError::Input(e) => Some(e),
+    let at = match err {
+        AppError::Input(e) => Some(replies::InputAt {
+            field: e.field.clone(),
+            line: e.line,
+        }),
         _ => None,
     };
     let body = replies::ErrorReply {
         error: p.heading,
         message: p.message,
         status: p.status.as_u16(),
-        field: input.and_then(|e| e.field.clone()),
-        line: input.and_then(|e| e.line),
+        at,
     };
     let mut res = json_response(p.status, &to_json(&body));
     let h = res.headers_mut();

@@ -124,8 +124,14 @@ pub struct ErrorReply {
     pub error: &'static str,
     pub message: String,
     pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Present (each `null` when unknown) for the author's input errors only.
+    #[serde(flatten)]
+    pub at: Option<InputAt>,
+}
+
+/// Where in the author's input an error is.
+#[derive(Debug, Serialize)]
+pub struct InputAt {
     pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }

@@ -49,7 +49,12 @@ pub async fn seed(
         let slug = post.slug.clone();
         match posts.save(&slug, post, "", Expected::Absent).await {
             Ok(_) => written += 1,
-            Err(StoreError::Conflict(_)) => kept += 1,
+            // Kept only when the post is really there: a conflict can also be an
+            // alias another post owns, or a publish that kept losing its race.
+            Err(StoreError::Conflict(why)) => match posts.current(&slug).await? {
+                Some(_) => kept += 1,
+                None => anyhow::bail!("writing {slug}: {why}"),
+            },
             Err(e) => return Err(e).with_context(|| format!("writing {slug}")),
         }
     }

@@ -241,18 +241,24 @@ impl Values<'_> {
     }
 }
 
+/// A lookup over fixed (variable, value) pairs, standing in for the environment.
+#[cfg(test)]
+pub(crate) fn lookup(
+    pairs: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Option<String> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
 #[cfg(all(test, feature = "authoring"))]
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use super::lookup as env;
 
     #[test]
     fn defaults_then_file_then_environment() {

@@ -105,14 +105,7 @@ fn required<'a>(
 mod tests {
     use super::*;
 
-    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use crate::config::lookup;
 
     #[test]
     fn each_missing_setting_names_its_variable() {

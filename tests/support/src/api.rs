@@ -103,15 +103,8 @@ where
     A: AssetWriter,
     C: Cdn,
 {
-    let path = format!("/api/posts/{slug}");
-    let tag = current_etag(app, p, &path).await;
-    let req = request(
-        "PUT",
-        &path,
-        &[("content-type", "text/markdown"), ("if-match", &tag)],
-        source.to_owned(),
-    );
-    call(app, p, req).await
+    let body = Bytes::from(source.to_owned());
+    at_current_version(app, p, "PUT", slug, Some("text/markdown"), body).await
 }
 
 /// `GET` the post's version, then `DELETE` at it.
@@ -121,14 +114,28 @@ where
     A: AssetWriter,
     C: Cdn,
 {
+    at_current_version(app, p, "DELETE", slug, None, Bytes::new()).await
+}
+
+/// `method` on the post at `slug`, with `If-Match` its current `ETag`.
+async fn at_current_version<P, A, C>(
+    app: &App<P, A>,
+    p: &Publisher<C>,
+    method: &str,
+    slug: &str,
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Answer
+where
+    P: Posts + PostWriter,
+    A: AssetWriter,
+    C: Cdn,
+{
     let path = format!("/api/posts/{slug}");
     let tag = current_etag(app, p, &path).await;
-    call(
-        app,
-        p,
-        request("DELETE", &path, &[("if-match", &tag)], Bytes::new()),
-    )
-    .await
+    let mut headers = vec![("if-match", tag.as_str())];
+    headers.extend(content_type.map(|t| ("content-type", t)));
+    call(app, p, request(method, &path, &headers, body)).await
 }
 
 /// The `ETag` of the post at `path` (`/api/posts/{slug}`).

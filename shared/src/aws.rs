@@ -107,11 +107,9 @@ pub fn cloudfront(config: &SdkConfig) -> aws_sdk_cloudfront::Client {
 pub struct PublishSecret {
     /// The publish token.
     pub token: crate::auth::Token,
-    /// The site's CloudFront distribution id.
-    pub distribution: String,
 }
 
-/// Reads the publish secret: JSON `{"token": "...", "distribution": "E..."}`, as
+/// Reads the publish secret: JSON `{"token": "..."}` (other keys are ignored), as
 /// the SAM template generates it. Errors name the secret, never its value.
 #[cfg(all(feature = "secrets", feature = "publish"))]
 pub async fn publish_secret(
@@ -121,7 +119,6 @@ pub async fn publish_secret(
     #[derive(serde::Deserialize)]
     struct Stored {
         token: String,
-        distribution: String,
     }
     let out = aws_sdk_secretsmanager::Client::new(config)
         .get_secret_value()
@@ -136,12 +133,9 @@ pub async fn publish_secret(
         })?;
     let text = out.secret_string().unwrap_or_default();
     let stored: Stored = serde_json::from_str(text).map_err(|_| {
-        format!("the publish secret {secret_id} is not JSON with \"token\" and \"distribution\"")
+        format!("the publish secret {secret_id} is not JSON with \"token\"")
     })?;
     let token = crate::auth::Token::new(&stored.token)
         .map_err(|e| format!("the publish secret {secret_id}: {e}"))?;
-    Ok(PublishSecret {
-        token,
-        distribution: stored.distribution,
-    })
+    Ok(PublishSecret { token })
 }

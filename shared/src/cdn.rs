@@ -1,17 +1,18 @@
-//! Cache invalidation after a publish, behind a small trait: CloudFront when
-//! deployed, a log line locally. A failed invalidation is retried, then reported;
-//! it never undoes the write that asked for it.
+//! Cache invalidation, as a transactional outbox. Every write records the paths it
+//! changed in the same transaction as the post ([`paths`], [`outbox`]); a drain
+//! ([`drain`]) later coalesces everything pending into one batch for the CDN,
+//! retries until the CDN takes it, and only then clears the entries. A failed or
+//! throttled invalidation is never lost: its entry stays until one is accepted.
 
 use std::future::Future;
-use std::time::Duration;
 
 use serde::Serialize;
 
 #[cfg(feature = "cloudfront")]
 pub mod cloudfront;
-
-/// Attempts per invalidation before it is reported as failed.
-pub const ATTEMPTS: u32 = 3;
+pub mod drain;
+pub mod outbox;
+pub mod paths;
 
 /// Something that can drop paths from a CDN's caches.
 pub trait Cdn: Send + Sync {
@@ -26,36 +27,55 @@ pub trait Cdn: Send + Sync {
 }
 
 /// Why an invalidation failed (shown to the author: never contains a secret).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct CdnError(pub String);
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct CdnError {
+    /// What the CDN said.
+    pub message: String,
+    /// Whether trying again later can succeed: a quota of invalidations in
+    /// progress, throttling, a timeout or a server error. Refusals (a missing
+    /// distribution, no permission, a malformed path) are not.
+    pub retryable: bool,
+}
 
-/// What happened to a publish's invalidation, as the API reports it.
+impl CdnError {
+    /// A failure that a later attempt may not repeat.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// A refusal that will repeat.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// What a write did about the CDN, as the API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Invalidation {
     /// Exactly the paths the write changed.
     pub paths: Vec<String>,
     /// What came of it.
     pub status: InvalidationStatus,
-    /// The CDN's id for the batch.
+    /// The outbox entry holding the paths until the CDN accepts them
+    /// (`GET /api/invalidations` shows it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Requests made.
-    pub attempts: u32,
-    /// The last failure, when it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
-/// What came of an invalidation.
+/// What came of a write's invalidation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InvalidationStatus {
-    /// The CDN accepted the batch.
-    Created,
-    /// Every attempt failed: the pages stay stale until they expire.
-    Failed,
-    /// No public page changed: nothing was sent.
+    /// Recorded with the write; the drain sends it.
+    Queued,
+    /// No public page changed: nothing to send.
     None,
 }
 
@@ -63,58 +83,33 @@ impl InvalidationStatus {
     /// The name the API reports.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Created => "created",
-            Self::Failed => "failed",
+            Self::Queued => "queued",
             Self::None => "none",
         }
     }
 }
 
 impl Invalidation {
-    /// Nothing public changed: no request.
+    /// Nothing public changed.
     pub fn none() -> Self {
         Self {
             paths: Vec::new(),
             status: InvalidationStatus::None,
             id: None,
-            attempts: 0,
-            error: None,
         }
     }
-}
 
-/// Invalidates `paths`, retrying with backoff; an empty list makes no request.
-pub async fn invalidate<C: Cdn>(cdn: &C, paths: Vec<String>, reference: &str) -> Invalidation {
-    let mut report = Invalidation {
-        paths,
-        ..Invalidation::none()
-    };
-    if report.paths.is_empty() {
-        return report;
-    }
-    let mut delay = Duration::from_millis(200);
-    while report.attempts < ATTEMPTS {
-        report.attempts += 1;
-        match cdn.invalidate(&report.paths, reference).await {
-            Ok(id) => {
-                tracing::info!(id = %id, paths = ?report.paths, "invalidated");
-                report.status = InvalidationStatus::Created;
-                report.id = Some(id);
-                report.error = None;
-                return report;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, attempt = report.attempts, "invalidation failed");
-                report.error = Some(e.0);
-                if report.attempts < ATTEMPTS {
-                    tokio::time::sleep(delay).await;
-                    delay *= 4;
-                }
-            }
+    /// The invalidation a write queued (or none, when it changed nothing public).
+    pub fn of(written: &crate::store::Written) -> Self {
+        match &written.queued {
+            Some(id) if !written.paths.is_empty() => Self {
+                paths: written.paths.clone(),
+                status: InvalidationStatus::Queued,
+                id: Some(id.clone()),
+            },
+            _ => Self::none(),
         }
     }
-    report.status = InvalidationStatus::Failed;
-    report
 }
 
 /// The local server's CDN: there is no cache to clear, so it logs the batch it
@@ -126,61 +121,5 @@ impl Cdn for LogCdn {
     async fn invalidate(&self, paths: &[String], reference: &str) -> Result<String, CdnError> {
         tracing::info!(paths = ?paths, "would invalidate (local server: no CDN)");
         Ok(format!("local-{reference}"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    struct Flaky {
-        failures: u32,
-        calls: AtomicU32,
-        references: std::sync::Mutex<Vec<String>>,
-    }
-
-    impl Cdn for Flaky {
-        async fn invalidate(&self, _paths: &[String], reference: &str) -> Result<String, CdnError> {
-            let n = self.calls.fetch_add(1, Ordering::SeqCst);
-            self.references
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(reference.to_owned());
-            if n < self.failures {
-                Err(CdnError(format!("throttled {n}")))
-            } else {
-                Ok("I1".into())
-            }
-        }
-    }
-
-    fn flaky(failures: u32) -> Flaky {
-        Flaky {
-            failures,
-            calls: AtomicU32::new(0),
-            references: std::sync::Mutex::default(),
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn retries_with_one_reference_then_reports() {
-        let cdn = flaky(2);
-        let r = invalidate(&cdn, vec!["/".into()], "ref-1").await;
-        assert_eq!(
-            (r.status.as_str(), r.attempts, r.id.as_deref()),
-            ("created", 3, Some("I1"))
-        );
-        assert_eq!(*cdn.references.lock().unwrap(), vec!["ref-1"; 3]);
-
-        let cdn = flaky(5);
-        let r = invalidate(&cdn, vec!["/".into()], "ref-2").await;
-        assert_eq!((r.status.as_str(), r.attempts), ("failed", ATTEMPTS));
-        assert_eq!(r.error.as_deref(), Some("throttled 2"));
-
-        let cdn = flaky(0);
-        let r = invalidate(&cdn, Vec::new(), "ref-3").await;
-        assert_eq!((r.status.as_str(), r.attempts), ("none", 0));
-        assert_eq!(cdn.calls.load(Ordering::SeqCst), 0);
     }
 }

@@ -12,9 +12,11 @@ pub struct Settings {
     table: Option<String>,
     /// `BLOG_BUCKET`: the S3 bucket for assets (the publish function, `blog serve --store dynamo`).
     bucket: Option<String>,
-    /// `BLOG_TOKEN_SECRET`: the Secrets Manager secret holding the publish token and
-    /// the distribution id (the publish function).
+    /// `BLOG_TOKEN_SECRET`: the Secrets Manager secret holding the publish token
+    /// (the publish function).
     token_secret: Option<String>,
+    /// `BLOG_DISTRIBUTION_ID`: the CloudFront distribution the drain invalidates.
+    distribution: Option<String>,
     /// `BLOG_TOKEN`: the publish token `blog serve` takes (it makes one when unset).
     #[cfg(feature = "publish")]
     token: Option<crate::auth::Token>,
@@ -49,6 +51,7 @@ impl Settings {
             table: get("BLOG_TABLE"),
             bucket: get("BLOG_BUCKET"),
             token_secret: get("BLOG_TOKEN_SECRET"),
+            distribution: get("BLOG_DISTRIBUTION_ID"),
             #[cfg(feature = "publish")]
             token,
         })
@@ -76,6 +79,16 @@ impl Settings {
             "token_secret",
             "BLOG_TOKEN_SECRET",
             "it names the publish secret, `<stack>-publish`",
+        )
+    }
+
+    /// The CloudFront distribution to invalidate.
+    pub fn distribution(&self) -> Result<&str, ConfigError> {
+        required(
+            &self.distribution,
+            "distribution",
+            "BLOG_DISTRIBUTION_ID",
+            "it is the stack's DistributionId output",
         )
     }
 

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use blog_core::cdn::LogCdn;
 use blog_core::publish;
 use blog_test_support::site::{get, text, Site};
 use bytes::Bytes;
@@ -23,7 +22,7 @@ fn req(
 }
 
 async fn call(site: &Site, r: http::Request<Bytes>) -> Answer {
-    let answer = api::call(&site.app, &api::publisher(LogCdn), r).await;
+    let answer = api::call(&site.app, &api::publisher(), r).await;
     assert!(!answer.json.is_null(), "every API answer is JSON");
     answer
 }

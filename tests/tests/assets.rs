@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use blog_core::cdn::LogCdn;
 use blog_core::{App, Config};
 use blog_e2e::api::{self, request};
 use blog_e2e::{fixtures, moto};
@@ -18,7 +17,7 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     let dir = fixtures::content_dir();
     let (posts, assets, _, bucket) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
     let app = App::new(Config::for_test(), posts, assets).unwrap();
-    let p = api::publisher(LogCdn);
+    let p = api::publisher();
     let s3 = blog_core::aws::s3(&moto::sdk_config(moto::endpoint()).await);
 
     // Direct: sniffed type, content-addressed key, immutable caching.

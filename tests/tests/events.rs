@@ -42,7 +42,7 @@ fn every_event_file_has_an_expectation_and_a_route() {
 async fn every_publish_event_gets_its_status_from_the_api() {
     let dir = fixtures::content_dir();
     let app = app(dir.path());
-    let publisher = blog_e2e::api::publisher(blog_core::cdn::LogCdn);
+    let publisher = blog_e2e::api::publisher();
     for (name, status) in events::API_EXPECTED {
         let text = events::load(name);
         assert_eq!(

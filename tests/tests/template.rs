@@ -50,7 +50,12 @@ fn template_functions_are_the_workspace_crates() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    let in_code: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_owned()).collect();
+    // Every route's function, and the drain, which answers no route.
+    let in_code: BTreeSet<String> = Function::ALL
+        .iter()
+        .map(|f| f.name().to_owned())
+        .chain(["drain".to_owned()])
+        .collect();
     assert_eq!(in_template, on_disk);
     assert_eq!(in_template, in_code);
     for name in &on_disk {
@@ -76,6 +81,9 @@ fn template_routes_are_the_router_and_events_routes() {
     for (id, r) in resources(&t, "AWS::Serverless::Function") {
         let name = function_name(&r);
         for (_, event) in r["Properties"]["Events"].as_mapping().unwrap() {
+            if name == "drain" {
+                continue;
+            }
             assert_eq!(event["Type"].as_str(), Some("HttpApi"), "{id}");
             let p = &event["Properties"];
             let key = match (p["Method"].as_str(), p["Path"].as_str()) {
@@ -158,6 +166,15 @@ fn the_table_is_the_one_the_store_expects() {
         .map(|k| k["AttributeName"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["gsi1pk", "gsi1sk"]);
+    // The drain's stream, and the TTL that expires sent batches' records.
+    assert_eq!(
+        p["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("KEYS_ONLY")
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some("expires")
+    );
     let projected: Vec<&str> = gsi["Projection"]["NonKeyAttributes"]
         .as_sequence()
         .unwrap()
@@ -172,7 +189,7 @@ fn read_functions_may_only_read() {
     let t = template();
     let allowed = ["dynamodb:GetItem", "dynamodb:Query"];
     for (id, r) in resources(&t, "AWS::Serverless::Function") {
-        if function_name(&r) == Function::Publish.name() {
+        if [Function::Publish.name(), "drain"].contains(&function_name(&r).as_str()) {
             continue;
         }
         for policy in r["Properties"]["Policies"].as_sequence().unwrap() {
@@ -191,7 +208,7 @@ fn read_functions_may_only_read() {
 }
 
 #[test]
-fn the_publish_function_reaches_its_secret_and_distribution_only() {
+fn the_publish_function_reaches_its_secret_only_and_the_drain_its_distribution() {
     let t = template();
     let f = &t["Resources"]["PublishFunction"]["Properties"];
     assert_eq!(f["CodeUri"].as_str(), Some("functions/publish"));
@@ -206,20 +223,22 @@ fn the_publish_function_reaches_its_secret_and_distribution_only() {
     assert!(text.contains("Name: !Sub \"${AWS::StackName}-publish\""));
     let access = &t["Resources"]["PublishAccess"]["Properties"]["PolicyDocument"]["Statement"];
     let statements = access.as_sequence().unwrap();
-    assert_eq!(statements.len(), 2);
+    assert_eq!(statements.len(), 1);
     assert_eq!(
         statements[0]["Action"].as_str(),
         Some("secretsmanager:GetSecretValue")
     );
-    assert_eq!(
-        statements[1]["Action"].as_str(),
-        Some("cloudfront:CreateInvalidation")
-    );
-    let resource = format!("{:?}", statements[1]["Resource"]);
+    assert!(!format!("{:?}", f["Policies"]).contains("cloudfront"));
+    // Only the drain invalidates, and only this distribution.
+    let drain = &t["Resources"]["DrainFunction"]["Properties"];
+    let policy = format!("{:?}", drain["Policies"]);
     assert!(
-        resource.contains("distribution/${Distribution}"),
-        "{resource}"
+        policy.contains("cloudfront:CreateInvalidation")
+            && policy.contains("distribution/${Distribution}"),
+        "{policy}"
     );
+    let filters = format!("{:?}", drain["Events"]["Outbox"]["Properties"]["FilterCriteria"]);
+    assert!(filters.contains(r#"\"OUTBOX\""#), "{filters}");
     // Throttling on the API routes, tighter than pages.
     let api = &t["Resources"]["HttpApi"]["Properties"];
     let publish = &api["RouteSettings"]["ANY /api/{proxy+}"];

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use blog_core::cdn::LogCdn;
 use blog_core::post::Slug;
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
@@ -82,10 +81,10 @@ enum Op<'a> {
 
 async fn apply<P, A>(app: &App<P, A>, op: &Op<'_>) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + blog_core::cdn::outbox::Outbox,
     A: blog_core::store::AssetWriter,
 {
-    let p = api::publisher(LogCdn);
+    let p = api::publisher();
     match op {
         Op::Create(src) => api::create(app, &p, src).await,
         Op::Update(slug, src) => api::update(app, &p, slug, src).await,

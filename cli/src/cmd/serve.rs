@@ -12,6 +12,8 @@ use axum::extract::State;
 use blog_core::auth::Token;
 use blog_core::aws;
 use blog_core::cdn::cloudfront::CloudFront;
+use blog_core::cdn::drain::drain;
+use blog_core::cdn::outbox::Outbox;
 use blog_core::cdn::{Cdn, CdnError, LogCdn};
 use blog_core::page_cache::PageCache;
 use blog_core::publish::{self, Publisher};
@@ -33,9 +35,13 @@ const MAX_BODY: usize = publish::assets::MAX_ASSET_BYTES + 64 * 1024;
 /// The site and its publish API.
 struct Site<P, A> {
     app: App<P, A>,
-    publisher: Publisher<LocalCdn>,
+    publisher: Publisher,
     pages: PageCache,
 }
+
+/// How often the local server drains its outbox (the deployed stack's stream wakes
+/// its drain function within its batching window).
+const DRAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Starts the server and runs until Ctrl-C.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -136,8 +142,8 @@ fn publish_token(settings: &Settings) -> anyhow::Result<(Token, bool)> {
     }
 }
 
-/// Where a local server's invalidations go: the log, or a real distribution
-/// (`--distribution`, e.g. on an emulator).
+/// Where a local server's drain sends invalidations: the log, or a real
+/// distribution (`--distribution`, e.g. on an emulator).
 enum LocalCdn {
     Log(LogCdn),
     CloudFront(CloudFront),
@@ -160,9 +166,21 @@ async fn run_server<P, A>(
     open: bool,
 ) -> anyhow::Result<()>
 where
-    P: Posts + PostWriter + 'static,
+    P: Posts + PostWriter + Outbox + 'static,
     A: Assets + AssetWriter + 'static,
 {
+    // The drain the deployed stack runs as a function, as a task here: it sends
+    // what the writes queued (to the log, without --distribution).
+    let outbox = app.posts.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DRAIN_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = drain(&*outbox, &cdn, std::time::Duration::from_secs(30)).await {
+                tracing::warn!(error = %e, "invalidations still queued");
+            }
+        }
+    });
     if generated {
         // To the terminal only; a closed stdout must not stop the server.
         let _ = writeln!(
@@ -178,7 +196,7 @@ where
         .fallback(handle::<P, A>)
         .with_state(Arc::new(Site {
             app,
-            publisher: Publisher { token, cdn },
+            publisher: Publisher { token },
             pages: PageCache::new(),
         }));
     axum::serve(listener, router)
@@ -215,7 +233,7 @@ async fn handle<P, A>(
     req: axum::extract::Request,
 ) -> axum::response::Response
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: Assets + AssetWriter,
 {
     let started = Instant::now();

@@ -1,5 +1,7 @@
 //! CloudFront `CreateInvalidation` on the site's own distribution.
 
+use aws_sdk_cloudfront::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudfront::operation::create_invalidation::CreateInvalidationError;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use aws_sdk_cloudfront::Client;
 
@@ -28,12 +30,12 @@ impl Cdn for CloudFront {
             .quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX))
             .set_items(Some(paths.to_vec()))
             .build()
-            .map_err(|e| CdnError(e.to_string()))?;
+            .map_err(|e| CdnError::permanent(e.to_string()))?;
         let batch = InvalidationBatch::builder()
             .paths(items)
             .caller_reference(reference)
             .build()
-            .map_err(|e| CdnError(e.to_string()))?;
+            .map_err(|e| CdnError::permanent(e.to_string()))?;
         let out = self
             .client
             .create_invalidation()
@@ -41,7 +43,28 @@ impl Cdn for CloudFront {
             .invalidation_batch(batch)
             .send()
             .await
-            .map_err(|e| CdnError(aws_sdk_cloudfront::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(classify)?;
         Ok(out.invalidation.map(|i| i.id).unwrap_or_default())
     }
+}
+
+/// Which failures a later attempt can get past: the quota of invalidations in
+/// progress, throttling, server errors, and requests that never got an answer.
+fn classify(err: SdkError<CreateInvalidationError>) -> CdnError {
+    let retryable = match &err {
+        SdkError::ServiceError(e) => {
+            e.err().is_too_many_invalidations_in_progress()
+                || matches!(
+                    e.err().code(),
+                    Some("Throttling" | "ThrottlingException" | "ServiceUnavailable")
+                )
+                || e.raw().status().is_server_error()
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        _ => false,
+    };
+    let message = DisplayErrorContext(err).to_string();
+    CdnError { message, retryable }
 }

@@ -72,16 +72,10 @@ where
 pub type PublishApp = App<DynamoPosts, crate::store::s3::S3Assets>;
 
 /// The publish function's cold start: settings, clients, templates, and the
-/// secret (`BLOG_TOKEN_SECRET`: JSON with the token and the distribution id), read
-/// once and kept for the life of the process.
+/// token from the secret (`BLOG_TOKEN_SECRET`), read once and kept for the life of
+/// the process.
 #[cfg(feature = "lambda-publish")]
-pub async fn publish_from_env() -> Result<
-    (
-        PublishApp,
-        crate::publish::Publisher<crate::cdn::cloudfront::CloudFront>,
-    ),
-    Error,
-> {
+pub async fn publish_from_env() -> Result<(PublishApp, crate::publish::Publisher), Error> {
     let settings = Settings::from_env()?;
     let (table, bucket) = (settings.table()?, settings.bucket()?);
     let secret_id = settings.token_secret()?;
@@ -89,24 +83,74 @@ pub async fn publish_from_env() -> Result<
     let secret = aws::publish_secret(&sdk, secret_id).await?;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
     let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), bucket);
-    let cdn = crate::cdn::cloudfront::CloudFront::new(aws::cloudfront(&sdk), secret.distribution);
     let app = App::new(settings.site, posts, assets)?;
     Ok((
         app,
         crate::publish::Publisher {
             token: secret.token,
-            cdn,
         },
     ))
 }
 
 /// Serves the publish API until the runtime stops the process.
 #[cfg(feature = "lambda-publish")]
-pub async fn serve_publish<C: crate::cdn::Cdn + 'static>(
+pub async fn serve_publish(
     app: PublishApp,
-    publisher: crate::publish::Publisher<C>,
+    publisher: crate::publish::Publisher,
 ) -> Result<(), Error> {
-    let site: &'static (PublishApp, crate::publish::Publisher<C>) =
+    let site: &'static (PublishApp, crate::publish::Publisher) =
         Box::leak(Box::new((app, publisher)));
     run(move |req| crate::publish::handle(&site.0, &site.1, req)).await
+}
+
+/// The drain function's outbox and CDN.
+#[cfg(feature = "lambda-drain")]
+pub type Drainer = (DynamoPosts, crate::cdn::cloudfront::CloudFront);
+
+/// The drain function's cold start: the table (`BLOG_TABLE`) and the
+/// distribution (`BLOG_DISTRIBUTION_ID`).
+#[cfg(feature = "lambda-drain")]
+pub async fn drain_from_env() -> Result<Drainer, Error> {
+    let settings = Settings::from_env()?;
+    let table = settings.table()?;
+    let distribution = settings.distribution()?;
+    let sdk = aws::lambda_sdk_config().await;
+    Ok((
+        DynamoPosts::new(aws::dynamodb(&sdk), table),
+        crate::cdn::cloudfront::CloudFront::new(aws::cloudfront(&sdk), distribution),
+    ))
+}
+
+/// Time kept back from the function's deadline: the drain stops waiting for a busy
+/// CDN this long before Lambda would stop it, so it can report.
+#[cfg(feature = "lambda-drain")]
+const DRAIN_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs the drain for every event, whatever its source (the table's stream, the
+/// sweep schedule, a scheduled post's schedule): each drains the whole outbox. An
+/// error (entries still pending) fails the invocation, so the stream retries the
+/// batch and, after its last retry, records it in the on-failure queue, whose
+/// alarm tells the author; the entries themselves stay queued for the next drain.
+#[cfg(feature = "lambda-drain")]
+pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
+    let drainer: &'static Drainer = Box::leak(Box::new(drainer));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline_ms = event.context.deadline;
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+            let budget = left
+                .saturating_sub(DRAIN_MARGIN)
+                .max(std::time::Duration::from_secs(1));
+            let done = crate::cdn::drain::drain(&drainer.0, &drainer.1, budget).await?;
+            Ok::<_, Error>(serde_json::json!({
+                "sent": done.sent,
+                "left": done.left,
+                "held": done.held,
+            }))
+        },
+    ))
+    .await
 }

@@ -7,6 +7,8 @@
 //! | `/api/posts/{slug}` | `GET` (source, version, ETag), `PUT` and `DELETE` (with `If-Match`) |
 //! | `/api/assets?name=` | `POST` (an image, up to [`assets::MAX_ASSET_BYTES`]) |
 //! | `/api/assets/uploads` | `POST` (a presigned upload for larger files) |
+//! | `/api/invalidations` | `GET` (queued, held and recently sent invalidations) |
+//! | `/api/invalidations/hold` | `POST` (hold the queue, `?seconds=`), `DELETE` (release it) |
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -16,23 +18,22 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::auth::Token;
-use crate::cdn::Cdn;
+use crate::cdn::outbox::Outbox;
 use crate::error::AppError;
 use crate::http::{problem, Request, Response};
 use crate::store::{AssetWriter, PostWriter, Posts};
 
 pub mod assets;
-pub mod paths;
+pub mod invalidations;
 pub mod posts;
 pub mod replies;
 
-/// What the API adds to the app: the token it checks and the CDN it clears.
+/// What the API adds to the app: the token it checks. (Invalidations go through
+/// the store's outbox, written with each post.)
 #[derive(Debug)]
-pub struct Publisher<C> {
+pub struct Publisher {
     /// The publish token.
     pub token: Token,
-    /// Where invalidations go.
-    pub cdn: C,
 }
 
 /// The API's routes.
@@ -46,6 +47,10 @@ pub enum ApiRoute<'a> {
     Assets,
     /// `/api/assets/uploads`.
     Uploads,
+    /// `/api/invalidations`.
+    Invalidations,
+    /// `/api/invalidations/hold`.
+    Hold,
 }
 
 /// Matches a path under `/api/`.
@@ -57,6 +62,8 @@ pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
         ["posts", slug] if !slug.is_empty() => ApiRoute::Post(slug),
         ["assets"] => ApiRoute::Assets,
         ["assets", "uploads"] => ApiRoute::Uploads,
+        ["invalidations"] => ApiRoute::Invalidations,
+        ["invalidations", "hold"] => ApiRoute::Hold,
         _ => return None,
     })
 }
@@ -96,11 +103,10 @@ fn to_json(body: &impl Serialize) -> Value {
 }
 
 /// Answers one API request.
-pub async fn handle<P, A, C>(app: &App<P, A>, publisher: &Publisher<C>, req: Request) -> Response
+pub async fn handle<P, A>(app: &App<P, A>, publisher: &Publisher, req: Request) -> Response
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let path = req.uri().path().to_owned();
     let authorized = publisher.token.accepts(
@@ -113,7 +119,7 @@ where
         tracing::warn!(method = %req.method(), %path, "publish API: missing or wrong token");
         Err(AppError::Unauthorized)
     } else {
-        dispatch(app, publisher, &req).await
+        dispatch(app, &req).await
     };
     match result {
         Ok(answer) => respond(answer),
@@ -121,15 +127,10 @@ where
     }
 }
 
-async fn dispatch<P, A, C>(
-    app: &App<P, A>,
-    publisher: &Publisher<C>,
-    req: &Request,
-) -> Result<Answer, AppError>
+async fn dispatch<P, A>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError>
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let path = req.uri().path();
     let Some(route) = api_route(path) else {
@@ -140,18 +141,23 @@ where
     let method = req.method();
     match (route, method) {
         (ApiRoute::Posts, &Method::GET) => posts::index(app).await,
-        (ApiRoute::Posts, &Method::POST) => posts::create(app, publisher, req).await,
+        (ApiRoute::Posts, &Method::POST) => posts::create(app, req).await,
         (ApiRoute::Post(slug), &Method::GET) => posts::get(app, slug).await,
-        (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, publisher, slug, req).await,
-        (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, publisher, slug, req).await,
+        (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, slug, req).await,
+        (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, slug, req).await,
         (ApiRoute::Assets, &Method::POST) => assets::upload(app, req).await,
         (ApiRoute::Uploads, &Method::POST) => assets::presign(app, req).await,
+        (ApiRoute::Invalidations, &Method::GET) => invalidations::show(app).await,
+        (ApiRoute::Hold, &Method::POST) => invalidations::hold(app, req).await,
+        (ApiRoute::Hold, &Method::DELETE) => invalidations::release(app).await,
         (r, m) => Err(AppError::MethodNotAllowed {
             method: m.to_string(),
             allow: match r {
                 ApiRoute::Posts => "GET, POST",
                 ApiRoute::Post(_) => "GET, PUT, DELETE",
                 ApiRoute::Assets | ApiRoute::Uploads => "POST",
+                ApiRoute::Invalidations => "GET",
+                ApiRoute::Hold => "POST, DELETE",
             },
         }),
     }
@@ -237,6 +243,11 @@ mod tests {
         assert_eq!(api_route("/api/posts/a-b"), Some(ApiRoute::Post("a-b")));
         assert_eq!(api_route("/api/assets"), Some(ApiRoute::Assets));
         assert_eq!(api_route("/api/assets/uploads"), Some(ApiRoute::Uploads));
+        assert_eq!(
+            api_route("/api/invalidations"),
+            Some(ApiRoute::Invalidations)
+        );
+        assert_eq!(api_route("/api/invalidations/hold"), Some(ApiRoute::Hold));
         for none in [
             "/api/",
             "/api/nope",

@@ -1,8 +1,7 @@
 //! `/api/posts`: list, read, create, update, delete. Every write is conditional
 //! (absent for a create, `If-Match` for an update or delete), renders the Markdown
-//! once, and is followed by one invalidation of exactly the paths it changed.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! once, and queues the invalidation of exactly the paths it changed in the same
+//! transaction (see `crate::cdn`).
 
 use chrono::Utc;
 use http::header;
@@ -10,10 +9,10 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::replies::{PostList, PostListEntry, PostSource, WriteReport, WriteStatus};
-use super::{paths, Answer, Publisher};
+use super::Answer;
 use crate::app::App;
 use crate::authoring::{self, MAX_SOURCE_BYTES};
-use crate::cdn::{self, Cdn, Invalidation};
+use crate::cdn::Invalidation;
 use crate::error::{AppError, InputError, StoreError};
 use crate::http::Request;
 use crate::post::{post_path, Post, Slug};
@@ -220,14 +219,9 @@ pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer,
 }
 
 /// `POST /api/posts`.
-pub async fn create<P, A, C>(
-    app: &App<P, A>,
-    publisher: &Publisher<C>,
-    req: &Request,
-) -> Result<Answer, AppError>
+pub async fn create<P, A>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
-    C: Cdn,
 {
     let sub = submission(req)?;
     let post = compile(&sub, sub.file_stem.as_deref())?;
@@ -236,7 +230,7 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Absent)
         .await?;
-    let mut answer = written_answer(app, publisher, WriteStatus::Created, written).await;
+    let mut answer = written_answer(app, WriteStatus::Created, written);
     answer.status = StatusCode::CREATED;
     answer.location = Some(format!("/api/posts/{slug}"));
     Ok(answer)
@@ -244,15 +238,9 @@ where
 
 /// `PUT /api/posts/{slug}`: replaces the post; a different slug in the front
 /// matter renames it and keeps the old URL as an alias.
-pub async fn update<P, A, C>(
-    app: &App<P, A>,
-    publisher: &Publisher<C>,
-    raw: &str,
-    req: &Request,
-) -> Result<Answer, AppError>
+pub async fn update<P, A>(app: &App<P, A>, raw: &str, req: &Request) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
-    C: Cdn,
 {
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
@@ -287,52 +275,30 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Version(version))
         .await?;
-    Ok(written_answer(app, publisher, WriteStatus::Updated, written).await)
+    Ok(written_answer(app, WriteStatus::Updated, written))
 }
 
 /// `DELETE /api/posts/{slug}`.
-pub async fn delete<P, A, C>(
-    app: &App<P, A>,
-    publisher: &Publisher<C>,
-    raw: &str,
-    req: &Request,
-) -> Result<Answer, AppError>
+pub async fn delete<P, A>(app: &App<P, A>, raw: &str, req: &Request) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
-    C: Cdn,
 {
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
     existing(app, &slug).await?;
     let written = app.posts.delete(&slug, version).await?;
-    Ok(written_answer(app, publisher, WriteStatus::Deleted, written).await)
+    Ok(written_answer(app, WriteStatus::Deleted, written))
 }
 
-/// After a write: invalidate, and tell the author what happened.
-async fn written_answer<P, A, C: Cdn>(
-    app: &App<P, A>,
-    publisher: &Publisher<C>,
-    status: WriteStatus,
-    written: Written,
-) -> Answer {
+/// After a write: tell the author what happened and what it queued.
+fn written_answer<P, A>(app: &App<P, A>, status: WriteStatus, written: Written) -> Answer {
     let now = Utc::now();
-    let changed = paths::changed(
-        written.before.as_ref(),
-        written.after.as_ref().map(|v| &v.post),
-        &written.relinked,
-        now,
-    );
     let (slug, version) = match (&written.after, &written.before) {
         (Some(v), _) => (v.post.slug.clone(), Some(v.version)),
         (None, Some(p)) => (p.slug.clone(), None),
         (None, None) => unreachable!("a write has a post before or after it"),
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let reference = format!("{slug}-{}-{nanos}", version.unwrap_or(0));
-    let invalidation = cdn::invalidate(&publisher.cdn, changed, &reference).await;
+    let invalidation = Invalidation::of(&written);
     tracing::info!(%slug, status = status.as_str(), invalidation = invalidation.status.as_str(), "published");
     let mut report = WriteReport {
         path: post_path(&slug),

@@ -28,6 +28,8 @@ pub struct FsStore {
     parsed: Mutex<HashMap<PathBuf, Parsed>>,
     /// Serialises this process's writers; a lock file does it across processes.
     write_lock: Mutex<()>,
+    /// Invalidations the writes queued (in memory: locally there is no CDN).
+    outbox: crate::cdn::outbox::MemoryOutbox,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -84,6 +86,7 @@ impl FsStore {
             watching: watcher.is_ok(),
             parsed: Mutex::new(HashMap::new()),
             write_lock: Mutex::new(()),
+            outbox: crate::cdn::outbox::MemoryOutbox::default(),
             _watcher: watcher.ok(),
         };
         store.latest()?;

@@ -198,7 +198,7 @@ pub fn alias_page_taken(alias: &str, slug: &Slug) -> StoreError {
     ))
 }
 
-/// What a write did, for the invalidation that follows it.
+/// What a write did, and the invalidation it queued.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     /// The post before the write (`None` for a create).
@@ -207,6 +207,11 @@ pub struct Written {
     pub after: Option<Versioned>,
     /// Other posts whose previous/next links the write changed.
     pub relinked: Vec<Neighbour>,
+    /// The public paths it changed ([`crate::cdn::paths::changed`]).
+    pub paths: Vec<String>,
+    /// The outbox entry holding `paths`, committed with the write (`None` when
+    /// nothing public changed).
+    pub queued: Option<String>,
 }
 
 /// Write access to posts. Every write is all or nothing and conditional: on the

@@ -1,6 +1,6 @@
 //! Calling the publish API in process, as `blog serve` and the publish function do.
 
-use blog_core::cdn::Cdn;
+use blog_core::cdn::outbox::Outbox;
 use blog_core::publish::{self, Publisher};
 use blog_core::store::{AssetWriter, PostWriter, Posts};
 use blog_core::App;
@@ -11,10 +11,9 @@ use serde_json::Value;
 pub const TOKEN: &str = "test-publish-token-0123456789-abcdef";
 
 /// A publisher with [`TOKEN`].
-pub fn publisher<C: Cdn>(cdn: C) -> Publisher<C> {
+pub fn publisher() -> Publisher {
     Publisher {
         token: blog_core::auth::Token::new(TOKEN).unwrap(),
-        cdn,
     }
 }
 
@@ -62,11 +61,10 @@ pub fn request(
 }
 
 /// Sends one request through the API handler.
-pub async fn call<P, A, C>(app: &App<P, A>, p: &Publisher<C>, req: http::Request<Bytes>) -> Answer
+pub async fn call<P, A>(app: &App<P, A>, p: &Publisher, req: http::Request<Bytes>) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let res = publish::handle(app, p, req).await;
     Answer {
@@ -81,11 +79,10 @@ where
 }
 
 /// `POST /api/posts` with a Markdown body.
-pub async fn create<P, A, C>(app: &App<P, A>, p: &Publisher<C>, source: &str) -> Answer
+pub async fn create<P, A>(app: &App<P, A>, p: &Publisher, source: &str) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let req = request(
         "POST",
@@ -97,39 +94,36 @@ where
 }
 
 /// `GET` the post's version, then `PUT` the source at it.
-pub async fn update<P, A, C>(app: &App<P, A>, p: &Publisher<C>, slug: &str, source: &str) -> Answer
+pub async fn update<P, A>(app: &App<P, A>, p: &Publisher, slug: &str, source: &str) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let body = Bytes::from(source.to_owned());
     at_current_version(app, p, "PUT", slug, Some("text/markdown"), body).await
 }
 
 /// `GET` the post's version, then `DELETE` at it.
-pub async fn delete<P, A, C>(app: &App<P, A>, p: &Publisher<C>, slug: &str) -> Answer
+pub async fn delete<P, A>(app: &App<P, A>, p: &Publisher, slug: &str) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     at_current_version(app, p, "DELETE", slug, None, Bytes::new()).await
 }
 
 /// `method` on the post at `slug`, with `If-Match` its current `ETag`.
-async fn at_current_version<P, A, C>(
+async fn at_current_version<P, A>(
     app: &App<P, A>,
-    p: &Publisher<C>,
+    p: &Publisher,
     method: &str,
     slug: &str,
     content_type: Option<&str>,
     body: Bytes,
 ) -> Answer
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let path = format!("/api/posts/{slug}");
     let tag = current_etag(app, p, &path).await;
@@ -139,11 +133,10 @@ where
 }
 
 /// The `ETag` of the post at `path` (`/api/posts/{slug}`).
-async fn current_etag<P, A, C>(app: &App<P, A>, p: &Publisher<C>, path: &str) -> String
+async fn current_etag<P, A>(app: &App<P, A>, p: &Publisher, path: &str) -> String
 where
-    P: Posts + PostWriter,
+    P: Posts + PostWriter + Outbox,
     A: AssetWriter,
-    C: Cdn,
 {
     let current = call(app, p, request("GET", path, &[], Bytes::new())).await;
     assert_eq!(current.status, 200, "GET {path}: {}", current.json);

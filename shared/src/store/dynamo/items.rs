@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
+use crate::cdn::outbox::{Queued, Sent, SENT_KEEP_DAYS};
 use crate::error::StoreError;
 use crate::post::{Post, PostSummary, Slug, Tag};
 
@@ -35,6 +36,12 @@ pub(super) const SITE_PK: &str = "SITE";
 pub(super) const PUBLISHED: &str = "PUBLISHED";
 pub(super) const DRAFTS: &str = "DRAFT";
 pub(super) const POST_SK: &str = "POST";
+/// The outbox's partition: queued invalidations (`Q#<id>`), the hold (`HOLD`) and
+/// sent batches (`SENT#<time>#<id>`, expired by the table's TTL on `expires`).
+pub(super) const OUTBOX_PK: &str = "OUTBOX";
+pub(super) const QUEUED_PREFIX: &str = "Q#";
+pub(super) const HOLD_SK: &str = "HOLD";
+pub(super) const SENT_PREFIX: &str = "SENT#";
 pub(super) const ALIAS_SK: &str = "ALIAS";
 
 pub(super) fn post_pk(slug: &Slug) -> String {
@@ -135,6 +142,51 @@ impl AliasItem {
             pk: alias_pk(path),
             sk: ALIAS_SK.into(),
             slug,
+        }
+    }
+}
+
+/// A queued invalidation in the outbox.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct QueuedItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    pub queued: Queued,
+}
+
+impl QueuedItem {
+    pub fn new(queued: Queued) -> Self {
+        Self {
+            pk: OUTBOX_PK.into(),
+            sk: format!("{QUEUED_PREFIX}{}", queued.id),
+            queued,
+        }
+    }
+}
+
+/// A sent batch's record, removed by the table's TTL after a few days.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct SentItem {
+    pk: String,
+    sk: String,
+    /// Epoch seconds after which DynamoDB's TTL deletes the record.
+    expires: i64,
+    #[serde(flatten)]
+    pub sent: Sent,
+}
+
+impl SentItem {
+    pub fn new(sent: Sent) -> Self {
+        Self {
+            pk: OUTBOX_PK.into(),
+            sk: format!(
+                "{SENT_PREFIX}{}#{}",
+                sent.sent_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                sent.id
+            ),
+            expires: (sent.sent_at + chrono::Duration::days(SENT_KEEP_DAYS)).timestamp(),
+            sent,
         }
     }
 }

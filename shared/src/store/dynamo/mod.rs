@@ -7,6 +7,9 @@
 //! | tag entry | `TAG#<tag>` | `<sort key>` | listing fields + HTML, published posts only |
 //! | alias | `ALIAS#<path>` | `ALIAS` | the slug it redirects to |
 //! | site | `SITE` | `SITE` | `revision`, bumped by every publish (see `write`) |
+//! | queued invalidation | `OUTBOX` | `Q#<revision>` | the paths one write changed (see `crate::cdn`) |
+//! | hold | `OUTBOX` | `HOLD` | `until`: the drain waits (a bulk import) |
+//! | sent batch | `OUTBOX` | `SENT#<time>#<id>` | what the CDN accepted; `expires` (TTL) |
 //!
 //! The sparse index `byDate` (gsi1pk, gsi1sk) projects only listing fields. A page
 //! view is one request: GetItem for a post, one Query for a listing, a tag page or a
@@ -21,6 +24,7 @@ use crate::error::StoreError;
 mod admin;
 mod items;
 mod links;
+mod outbox;
 mod read;
 mod tx;
 mod write;

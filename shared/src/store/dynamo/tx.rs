@@ -7,24 +7,20 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::items::{
     alias_pk, item_size, key, post_pk, s, tag_pk, to_item, AliasItem, EntryItem, Item, PostItem,
-    ALIAS_SK, FEED_PK, MAX_ITEM_BYTES, POST_SK, SITE_PK,
+    QueuedItem, SentItem, ALIAS_SK, FEED_PK, MAX_ITEM_BYTES, POST_SK, SITE_PK,
 };
 use super::links::LinkPlan;
+use crate::cdn::outbox::{Queued, Sent};
 use crate::error::StoreError;
 use crate::post::{post_path, Post, Slug};
 
 /// What one part of the transaction guards, to explain a cancellation.
 #[derive(Debug, Clone)]
 pub(super) enum Part {
-    /// The post at the slug written.
-    Post,
-    /// The post's new slug, in a rename.
-    NewSlug(Slug),
-    /// One of its aliases.
+    /// One of the post's aliases: taken by another post, which no retry changes.
     Alias(String),
-    /// The `SITE` revision.
-    Site,
-    /// Entries and neighbour links.
+    /// Anything else (the post, its new slug, `SITE`, entries, links, the
+    /// outbox): a failed condition means another write landed first.
     Other,
 }
 
@@ -165,7 +161,7 @@ impl<'a> Tx<'a> {
     ) -> Result<(), StoreError> {
         let renamed = new.is_some_and(|p| p.slug != *slug);
         if let Some(b) = before.filter(|_| renamed || new.is_none()) {
-            self.delete(post_pk(slug), POST_SK, Guard::at_version(b), Part::Post)?;
+            self.delete(post_pk(slug), POST_SK, Guard::at_version(b), Part::Other)?;
         }
         let Some(p) = new else { return Ok(()) };
         let item = to_item(&PostItem::new(p.clone(), version))?;
@@ -178,13 +174,8 @@ impl<'a> Tx<'a> {
             });
         }
         match before.filter(|_| !renamed) {
-            Some(b) => self.put(item, Guard::at_version(b), Part::Post),
-            None if renamed => self.put(
-                item,
-                Guard::when("attribute_not_exists(pk)"),
-                Part::NewSlug(p.slug.clone()),
-            ),
-            None => self.put(item, Guard::when("attribute_not_exists(pk)"), Part::Post),
+            Some(b) => self.put(item, Guard::at_version(b), Part::Other),
+            None => self.put(item, Guard::when("attribute_not_exists(pk)"), Part::Other),
         }
     }
 
@@ -284,6 +275,24 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    /// The write's invalidation, queued in the outbox: it commits with the post or
+    /// not at all. Its id is the site revision the write makes, so it is unique.
+    pub fn outbox(&mut self, queued: Queued) -> Result<(), StoreError> {
+        let item = to_item(&QueuedItem::new(queued))?;
+        self.put(item, Guard::when("attribute_not_exists(pk)"), Part::Other)
+    }
+
+    /// Removes drained entries (already gone is fine: two drains may race).
+    pub fn drained(&mut self, pk: String, sk: &str) -> Result<(), StoreError> {
+        self.delete(pk, sk, Guard::default(), Part::Other)
+    }
+
+    /// The record of a sent batch.
+    pub fn sent(&mut self, sent: &Sent) -> Result<(), StoreError> {
+        let item = to_item(&SentItem::new(sent.clone()))?;
+        self.put(item, Guard::default(), Part::Other)
+    }
+
     /// The site revision: the lock that keeps neighbour updates from interleaving.
     pub fn site(&mut self, revision: Option<u64>) -> Result<(), StoreError> {
         let next = AttributeValue::N((revision.unwrap_or(0) + 1).to_string());
@@ -293,6 +302,6 @@ impl<'a> Tx<'a> {
         };
         let guard = guard.name("#rev", "revision").value(":next", next);
         let target = key(SITE_PK.to_owned(), SITE_PK);
-        self.update(target, "SET #rev = :next".to_owned(), guard, Part::Site)
+        self.update(target, "SET #rev = :next".to_owned(), guard, Part::Other)
     }
 }

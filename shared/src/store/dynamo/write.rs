@@ -11,6 +11,9 @@
 //!   retried with fresh reads; losing on the post's own condition is the author's
 //!   412 or 409.
 //!
+//! The same transaction queues the write's invalidation in the outbox (see
+//! `crate::cdn`), so a committed write always has its paths recorded.
+//!
 //! Neighbours are found in the `FEED` run with strongly consistent queries (the
 //! index is eventually consistent). DynamoDB applies all or nothing, so a failure
 //! at any step leaves the table as it was.
@@ -25,14 +28,35 @@ use super::items::{
 use super::links::{self, LinkPlan};
 use super::tx::{Part, Tx};
 use super::{unavailable, DynamoPosts};
+use chrono::Utc;
+
+use crate::cdn::outbox::Queued;
+use crate::cdn::paths::changed;
 use crate::error::StoreError;
 use crate::post::{Neighbour, Post, Slug, SortKey};
 use crate::store::{
     alias_page_taken, alias_pages, Expected, IndexEntry, PostWriter, Versioned, Written,
 };
 
-/// How many times a publish that lost the `SITE` race re-reads and tries again.
-const ATTEMPTS: usize = 5;
+/// How many times a publish that lost a race re-reads and tries again. Publishes
+/// serialise on `SITE`: of n writers that read the same revision one lands per
+/// round, so the last of n concurrent publishes needs up to n attempts. 20
+/// concurrent creates on DynamoDB Local needed up to 14 with the backoff below
+/// (`tests/tests/races.rs`); API Gateway's burst of 10 bounds the real concurrency.
+const ATTEMPTS: u32 = 40;
+
+/// The backoff between attempts: random in [0, min(cap, base * 2^attempt)) ("full
+/// jitter"), so writers that collided do not collide again in lockstep.
+const BACKOFF_BASE_MS: u64 = 5;
+const BACKOFF_CAP_MS: u64 = 200;
+
+fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling = BACKOFF_CAP_MS.min(BACKOFF_BASE_MS << attempt.min(10));
+    let mut bytes = [0u8; 8];
+    // Jitter only: a failed random source just means no jitter.
+    let _ = getrandom::fill(&mut bytes);
+    std::time::Duration::from_millis(u64::from_le_bytes(bytes) % ceiling.max(1))
+}
 
 /// Why one attempt did not land.
 enum Failure {
@@ -114,12 +138,13 @@ impl DynamoPosts {
         new: Option<Post>,
         expected: Expected,
     ) -> Result<Written, StoreError> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 1..=ATTEMPTS {
             match self.attempt(slug, new.clone(), expected).await {
                 Ok(w) => return Ok(w),
                 Err(Failure::Store(e)) => return Err(e),
                 Err(Failure::Raced) => {
-                    tracing::info!(%slug, "another publish landed first; retrying with fresh reads");
+                    tracing::info!(%slug, attempt, "another publish landed first; retrying with fresh reads");
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
             }
         }
@@ -145,6 +170,14 @@ impl DynamoPosts {
         let old: Option<Post> = before.as_ref().map(|b| b.post.clone());
         let (new, links) = self.link(slug, old.as_ref(), new).await?;
         let version = before.as_ref().map_or(1, |b| b.version + 1);
+        let now = Utc::now();
+        let paths = changed(old.as_ref(), new.as_ref(), &links.relinked, now);
+        // The revision this write makes is unique: it names the outbox entry.
+        let queued = (!paths.is_empty()).then(|| Queued {
+            id: format!("{:020}", revision.unwrap_or(0) + 1),
+            paths: paths.clone(),
+            queued_at: now,
+        });
 
         let mut tx = Tx::new(&self.table);
         tx.post(slug, before.map(|b| b.version), new.as_ref(), version)?;
@@ -152,11 +185,17 @@ impl DynamoPosts {
         tx.aliases(slug, old.as_ref(), new.as_ref())?;
         tx.links(&links)?;
         tx.site(revision)?;
+        let id = queued.as_ref().map(|q| q.id.clone());
+        if let Some(q) = queued {
+            tx.outbox(q)?;
+        }
         self.send(tx, slug).await?;
         Ok(Written {
             before: old,
             after: new.map(|post| Versioned { post, version }),
             relinked: links.relinked,
+            paths,
+            queued: id,
         })
     }
 
@@ -240,7 +279,7 @@ impl DynamoPosts {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| explain(e, &parts, slug))
+            .map_err(|e| explain(e, &parts))
     }
 }
 
@@ -257,7 +296,6 @@ fn links_of(items: Option<Vec<Item>>) -> Result<Vec<Neighbour>, StoreError> {
 fn explain(
     err: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>,
     parts: &[Part],
-    slug: &Slug,
 ) -> Failure {
     let reasons = match err.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
@@ -265,18 +303,11 @@ fn explain(
         }
         _ => return Failure::Store(unavailable("writing the post", err)),
     };
+    // A failed condition on the post or its new slug means another write got there
+    // first: the retry's fresh read tells the author which (409 for a slug taken,
+    // 412 for a newer version), as a first attempt would have.
     for (reason, part) in reasons.iter().zip(parts) {
         match (reason.code(), part) {
-            (Some("ConditionalCheckFailed"), Part::Post) => {
-                return Failure::Store(StoreError::Stale(format!(
-                    "the post \"{slug}\" changed while it was being written"
-                )))
-            }
-            (Some("ConditionalCheckFailed"), Part::NewSlug(new)) => {
-                return Failure::Store(StoreError::Conflict(format!(
-                    "a post with the slug \"{new}\" already exists"
-                )))
-            }
             (Some("ConditionalCheckFailed"), Part::Alias(alias)) => {
                 return Failure::Store(StoreError::Conflict(format!(
                     "the alias {alias} already belongs to another post"

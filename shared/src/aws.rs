@@ -132,9 +132,8 @@ pub async fn publish_secret(
             )
         })?;
     let text = out.secret_string().unwrap_or_default();
-    let stored: Stored = serde_json::from_str(text).map_err(|_| {
-        format!("the publish secret {secret_id} is not JSON with \"token\"")
-    })?;
+    let stored: Stored = serde_json::from_str(text)
+        .map_err(|_| format!("the publish secret {secret_id} is not JSON with \"token\""))?;
     let token = crate::auth::Token::new(&stored.token)
         .map_err(|e| format!("the publish secret {secret_id}: {e}"))?;
     Ok(PublishSecret { token })

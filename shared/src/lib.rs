@@ -20,7 +20,6 @@ pub mod authoring;
     feature = "secrets"
 ))]
 pub mod aws;
-#[cfg(feature = "publish")]
 pub mod cdn;
 pub mod config;
 pub mod error;

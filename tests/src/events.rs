@@ -61,6 +61,12 @@ pub const API_EXPECTED: &[(&str, u16)] = &[
     ("api-wrong-method", 405),
 ];
 
+/// A drain function event from `events/drain/` (stream records and the sweep).
+pub fn load_drain(name: &str) -> String {
+    std::fs::read_to_string(crate::workspace().join(format!("events/drain/{name}.json")))
+        .unwrap_or_else(|e| panic!("events/drain/{name}.json: {e}"))
+}
+
 /// The text of `events/<name>.json`.
 pub fn load(name: &str) -> String {
     let path = crate::workspace().join(format!("events/{name}.json"));

@@ -60,6 +60,14 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
             .await
             .unwrap_or_else(|e| panic!("seeding {slug}: {e}"));
     }
+    // A seeded site starts with nothing queued for the CDN, as after a deploy.
+    blog_core::cdn::drain::drain(
+        &posts,
+        &blog_core::cdn::LogCdn,
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
     let assets = S3Assets::new(s3, &bucket);
     let asset_dir = dir.join("assets");
     let files = if asset_dir.is_dir() {

@@ -1,15 +1,21 @@
-//! Support for the end-to-end tests: moto's server on loopback, a Lambda Runtime
-//! API, a counting proxy in front of moto, and fixtures seeded into each store.
+//! Support for the end-to-end tests: DynamoDB Local and moto's server on loopback,
+//! a Lambda Runtime API, a counting proxy, stand-ins that enforce the documented
+//! limits the emulators do not (CloudFront's invalidation quota, API Gateway's
+//! throttling), and fixtures seeded into each store.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
 
+pub mod cloudfront;
+pub mod dynamodb_local;
 pub mod events;
 pub mod fixtures;
 pub mod moto;
 pub mod proxy;
+pub mod router;
 pub mod runtime_api;
 pub mod serve;
 pub mod stack;
+pub mod throttle;
 
 pub use blog_test_support::api;
 pub use blog_test_support::content::workspace;

@@ -1,6 +1,12 @@
-//! moto's server on 127.0.0.1. The test command starts one and exports
-//! `MOTO_ENDPOINT`; without it, the first test to ask starts one on a free port.
-//! Either way a missing moto fails the test with what to run, never skips it.
+//! The AWS emulators on 127.0.0.1 behind one endpoint: DynamoDB requests go to
+//! DynamoDB Local (AWS's own emulator, stricter than moto: isolated transactions),
+//! everything else (S3, CloudFront, Secrets Manager) to moto's server.
+//! `BLOG_TEST_DYNAMODB=moto` sends DynamoDB to moto as well.
+//!
+//! The test command starts both servers and exports `MOTO_ENDPOINT` and
+//! `DYNAMODB_LOCAL_ENDPOINT`; without them, the first test to ask starts them on
+//! free ports. Either way a missing server fails the test with what to run, never
+//! skips it.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -9,8 +15,22 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Where moto listens, e.g. `http://127.0.0.1:5055`.
+/// The endpoint every test and function uses: a router on loopback in front of
+/// DynamoDB Local and moto.
 pub fn endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        let moto = moto_endpoint().to_owned();
+        let dynamodb = match std::env::var("BLOG_TEST_DYNAMODB").as_deref() {
+            Ok("moto") => moto.clone(),
+            _ => crate::dynamodb_local::endpoint().to_owned(),
+        };
+        crate::router::start(moto, dynamodb)
+    })
+}
+
+/// Where moto itself listens, e.g. `http://127.0.0.1:5055`.
+pub fn moto_endpoint() -> &'static str {
     static ENDPOINT: OnceLock<String> = OnceLock::new();
     ENDPOINT.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
         Ok(e) if !e.is_empty() => {

@@ -109,7 +109,12 @@ async fn init_error(State(s): State<Shared>, body: Bytes) -> StatusCode {
 
 /// The release `bootstrap` of function `f`, as `cargo lambda build --release` writes it.
 pub fn bootstrap(f: blog_core::routes::Function) -> std::path::PathBuf {
-    crate::workspace().join(format!("target/lambda/blog-{}/bootstrap", f.name()))
+    bootstrap_named(f.name())
+}
+
+/// The release `bootstrap` of `functions/<name>` (the drain answers no route).
+pub fn bootstrap_named(name: &str) -> std::path::PathBuf {
+    crate::workspace().join(format!("target/lambda/blog-{name}/bootstrap"))
 }
 
 /// Each of `functions`' release bootstraps behind a Runtime API of its own, with

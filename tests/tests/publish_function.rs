@@ -1,15 +1,17 @@
-//! The real release `publish` bootstrap behind a loopback Runtime API, with
-//! DynamoDB, S3, CloudFront and Secrets Manager on moto's server: the events in
-//! `events/api-*.json` get their statuses, a publish lands in DynamoDB with exactly
-//! the invalidation batch CloudFront records, a failed invalidation is retried and
-//! reported without losing the post, storage faults answer 503 and change nothing,
-//! and the token never reaches the logs.
+//! The real release `publish` and `drain` bootstraps behind loopback Runtime APIs,
+//! with DynamoDB on DynamoDB Local and S3, CloudFront and Secrets Manager on moto's
+//! server: the events in `events/api-*.json` get their statuses, a publish lands
+//! in DynamoDB with its invalidation queued in the same write, the drain sends
+//! CloudFront exactly that batch and clears it, an undeliverable batch fails the
+//! drain and stays queued, storage faults answer 503 and change nothing, and the
+//! token never reaches the logs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use blog_core::cdn::outbox::{Outbox, OutboxState};
 use blog_e2e::api::TOKEN;
 use blog_e2e::events::{self, LambdaResponse, API_EXPECTED};
 use blog_e2e::proxy::Fault;
@@ -45,6 +47,7 @@ async fn stack(distribution_override: Option<&str>) -> Stack {
     env.push(("BLOG_TABLE".into(), table.clone()));
     env.push(("BLOG_BUCKET".into(), bucket));
     env.push(("BLOG_TOKEN_SECRET".into(), secret));
+    env.push(("BLOG_DISTRIBUTION_ID".into(), distribution.clone()));
     env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
     Stack {
         sdk,
@@ -64,6 +67,23 @@ async fn start(env: &[(String, String)], log: Option<&std::path::Path>) -> Runti
         log,
     );
     api
+}
+
+async fn start_drain(env: &[(String, String)]) -> RuntimeApi {
+    let mut api = RuntimeApi::start().await;
+    api.spawn(
+        &blog_e2e::runtime_api::bootstrap_named("drain"),
+        "blog-drain",
+        env,
+    );
+    api
+}
+
+async fn outbox(s: &Stack) -> OutboxState {
+    blog_core::store::dynamo::DynamoPosts::new(blog_core::aws::dynamodb(&s.sdk), &s.table)
+        .outbox()
+        .await
+        .unwrap()
 }
 
 async fn invoke(api: &RuntimeApi, name: &str) -> LambdaResponse {
@@ -117,7 +137,7 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
         }
     }
     let created = created.unwrap();
-    assert_eq!(created["invalidation"]["status"], "created", "{created}");
+    assert_eq!(created["invalidation"]["status"], "queued", "{created}");
     assert_eq!(
         created["url"],
         "https://blog.test/posts/published-from-an-event/"
@@ -130,7 +150,33 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
         .unwrap()
         .contains("<strong>publish</strong>"));
 
-    // CloudFront recorded exactly one batch: the paths the response reported.
+    // Queued with the write, not sent by it.
+    let queued = outbox(&s).await;
+    assert_eq!(queued.pending.len(), 1, "{queued:?}");
+    assert_eq!(
+        Some(&queued.pending[0].id),
+        created["invalidation"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .as_ref()
+    );
+    assert!(
+        moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution)
+            .await
+            .is_empty()
+    );
+
+    // The stream wakes the drain: CloudFront records exactly one batch, the paths
+    // the response reported, and the outbox keeps only the record of it.
+    let drain = start_drain(&s.env).await;
+    let out = drain
+        .invoke(&events::load_drain("stream-insert"))
+        .await
+        .unwrap();
+    assert_eq!(out["left"], 0, "{out}");
+    let after = outbox(&s).await;
+    assert!(after.pending.is_empty(), "{after:?}");
+    assert_eq!(after.sent[0].entries, 1, "{after:?}");
     let mut reported: Vec<String> = created["invalidation"]["paths"]
         .as_array()
         .unwrap()
@@ -143,6 +189,7 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
             && reported.contains(&"/feed.xml".to_owned()),
         "{reported:?}"
     );
+    assert_eq!(after.sent[0].paths, reported);
     assert_eq!(
         moto::invalidations(&blog_core::aws::cloudfront(&s.sdk), &s.distribution).await,
         vec![reported]
@@ -163,21 +210,23 @@ async fn events_publish_into_dynamodb_and_invalidate_exactly_what_changed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failed_invalidation_is_retried_and_reported_and_the_post_stays() {
+async fn an_undeliverable_invalidation_fails_the_drain_and_stays_queued() {
     let s = stack(Some("ENOSUCHDIST")).await;
     let api = start(&s.env, None).await;
     let res = invoke(&api, "api-create-post").await;
     assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
     let body = json(&res);
-    assert_eq!(body["invalidation"]["status"], "failed", "{body}");
-    assert_eq!(body["invalidation"]["attempts"], 3, "{body}");
-    assert!(
-        body["invalidation"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("NoSuchDistribution"),
-        "{body}"
-    );
+    assert_eq!(body["invalidation"]["status"], "queued", "{body}");
+    // The drain's invocation fails (so the stream retries it, then records it in
+    // the on-failure queue), saying why; the entry stays for the next drain.
+    let drain = start_drain(&s.env).await;
+    let err = drain
+        .invoke(&events::load_drain("sweep"))
+        .await
+        .unwrap_err();
+    assert!(err.contains("NoSuchDistribution"), "{err}");
+    assert!(err.contains("1 queued invalidation(s)"), "{err}");
+    assert_eq!(outbox(&s).await.pending.len(), 1);
     assert!(post_item(&s, "published-from-an-event").await.is_some());
 }
 

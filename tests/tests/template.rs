@@ -237,7 +237,10 @@ fn the_publish_function_reaches_its_secret_only_and_the_drain_its_distribution()
             && policy.contains("distribution/${Distribution}"),
         "{policy}"
     );
-    let filters = format!("{:?}", drain["Events"]["Outbox"]["Properties"]["FilterCriteria"]);
+    let filters = format!(
+        "{:?}",
+        drain["Events"]["Outbox"]["Properties"]["FilterCriteria"]
+    );
     assert!(filters.contains(r#"\"OUTBOX\""#), "{filters}");
     // Throttling on the API routes, tighter than pages.
     let api = &t["Resources"]["HttpApi"]["Properties"];

@@ -1,17 +1,44 @@
 //! The publish API client the author's commands share.
 
-use std::time::Duration;
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde_json::Value;
 
 use crate::cli::Remote;
 
-/// A connection to one site's publish API.
+/// A connection to one site's publish API. Requests are paced to `--rate`, and a
+/// request refused for load (429 from API Gateway's throttle, 503 from a busy
+/// store; neither changed anything) is sent again after the server's
+/// `Retry-After`, or an exponential backoff when it gives none.
 pub struct Api {
     endpoint: String,
     token: String,
     agent: ureq::Agent,
+    /// Time between requests.
+    interval: Duration,
+    /// When the next request may go.
+    next_at: Cell<Instant>,
+    /// Requests sent and refused for load, for the summary of bulk runs.
+    pub sent: Cell<u32>,
+    pub refused: Cell<u32>,
+}
+
+/// Sends of one request refused for load before giving up.
+const LOAD_ATTEMPTS: u32 = 8;
+/// The backoff when a refusal carries no `Retry-After`: doubling from this.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Longest wait honoured, whatever `Retry-After` says.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The wait a 429 or 503 asks for: `Retry-After` in seconds (an HTTP date is
+/// rare from these servers and falls back to `fallback`), capped at [`MAX_WAIT`].
+pub fn retry_wait(retry_after: Option<&str>, fallback: Duration) -> Duration {
+    retry_after
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(fallback, Duration::from_secs)
+        .min(MAX_WAIT)
 }
 
 /// An answer: status, `ETag`, JSON body.
@@ -53,10 +80,20 @@ impl Api {
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
+        if !(remote.rate.is_finite() && remote.rate > 0.0) {
+            bail!(
+                "--rate must be a number of requests a second above 0, got {}",
+                remote.rate
+            );
+        }
         Ok(Self {
             endpoint,
             token: token.trim().to_owned(),
             agent,
+            interval: Duration::from_secs_f64(1.0 / remote.rate),
+            next_at: Cell::new(Instant::now()),
+            sent: Cell::new(0),
+            refused: Cell::new(0),
         })
     }
 
@@ -87,7 +124,16 @@ impl Api {
         Ok(res.status().as_u16())
     }
 
-    /// One request to `path` (below the endpoint).
+    /// Waits for the request's turn under `--rate`.
+    fn pace(&self) {
+        let now = Instant::now();
+        let at = self.next_at.get().max(now);
+        std::thread::sleep(at - now);
+        self.next_at.set(at + self.interval);
+    }
+
+    /// One request to `path` (below the endpoint), sent again while the server
+    /// refuses it for load.
     pub fn call(
         &self,
         method: &str,
@@ -95,6 +141,36 @@ impl Api {
         body: Body<'_>,
         if_match: Option<&str>,
     ) -> anyhow::Result<ApiReply> {
+        let mut backoff = FIRST_BACKOFF;
+        for attempt in 1..=LOAD_ATTEMPTS {
+            self.pace();
+            let (reply, retry_after) = self.send(method, path, &body, if_match)?;
+            if !matches!(reply.status, 429 | 503) || attempt == LOAD_ATTEMPTS {
+                return Ok(reply);
+            }
+            self.refused.set(self.refused.get() + 1);
+            let wait = retry_wait(retry_after.as_deref(), backoff);
+            tracing::info!(
+                status = reply.status,
+                wait_ms = wait.as_millis() as u64,
+                "{method} {path}: refused for load; waiting"
+            );
+            std::thread::sleep(wait);
+            // The next turn starts after the wait.
+            self.next_at.set(Instant::now());
+            backoff = (backoff * 2).min(MAX_WAIT);
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Body<'_>,
+        if_match: Option<&str>,
+    ) -> anyhow::Result<(ApiReply, Option<String>)> {
+        self.sent.set(self.sent.get() + 1);
         let url = format!("{}{path}", self.endpoint);
         let mut req = http::Request::builder()
             .method(method)
@@ -107,7 +183,7 @@ impl Api {
         let (content_type, bytes) = match body {
             Body::None => (None, Vec::new()),
             Body::Json(v) => (Some("application/json"), serde_json::to_vec(v)?),
-            Body::Bytes(b, t) => (Some(t), b.to_vec()),
+            Body::Bytes(b, t) => (Some(*t), b.to_vec()),
         };
         if let Some(t) = content_type {
             req = req.header("content-type", t);
@@ -123,6 +199,11 @@ impl Api {
             .get("etag")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = res
             .body_mut()
             .with_config()
@@ -133,6 +214,65 @@ impl Api {
         if status == 401 {
             bail!("the publish API refused the token (401): check BLOG_TOKEN");
         }
-        Ok(ApiReply { status, etag, body })
+        Ok((ApiReply { status, etag, body }, retry_after))
+    }
+
+    /// Holds the site's invalidation queue for a bulk run, so it ends in one batch;
+    /// the returned guard releases it (also when the run fails).
+    pub fn hold_invalidations(&self) -> anyhow::Result<HoldGuard<'_>> {
+        let reply = self.call("POST", "/api/invalidations/hold", Body::None, None)?;
+        if reply.status != 200 {
+            bail!("holding invalidations: {}", reply.message());
+        }
+        Ok(HoldGuard {
+            api: self,
+            since: Cell::new(Instant::now()),
+        })
+    }
+}
+
+/// How often a long run renews its hold (the API holds for 15 minutes at most).
+const HOLD_RENEW: Duration = Duration::from_secs(5 * 60);
+
+/// Releases the invalidation hold when dropped: the queued paths go out as one batch.
+pub struct HoldGuard<'a> {
+    api: &'a Api,
+    since: Cell<Instant>,
+}
+
+impl HoldGuard<'_> {
+    /// Renews the hold when it is due, for runs longer than the hold.
+    pub fn keep(&self) {
+        if self.since.get().elapsed() < HOLD_RENEW {
+            return;
+        }
+        match self
+            .api
+            .call("POST", "/api/invalidations/hold", Body::None, None)
+        {
+            Ok(r) if r.status == 200 => self.since.set(Instant::now()),
+            _ => eprintln!(
+                "could not renew the invalidation hold; batches may go out before the run ends"
+            ),
+        }
+    }
+}
+
+impl Drop for HoldGuard<'_> {
+    fn drop(&mut self) {
+        match self
+            .api
+            .call("DELETE", "/api/invalidations/hold", Body::None, None)
+        {
+            Ok(r) if r.status == 200 => {}
+            // The hold expires by itself (15 minutes at most); the queue then drains.
+            Ok(r) => eprintln!(
+                "releasing the invalidation hold: {} (it expires by itself within 15 minutes)",
+                r.message()
+            ),
+            Err(e) => eprintln!(
+                "releasing the invalidation hold: {e:#} (it expires by itself within 15 minutes)"
+            ),
+        }
     }
 }

@@ -30,9 +30,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let started = std::time::Instant::now();
+    let hold = api.hold_invalidations()?;
     let mut failures = Vec::new();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for file in &files {
+        hold.keep();
         let shown = file
             .strip_prefix(&args.dir)
             .unwrap_or(file)
@@ -46,6 +49,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // Released here: everything the run queued goes out as one batch.
+    drop(hold);
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!(
         "imported {} of {} file(s) from {}: {}",
@@ -57,6 +62,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         } else {
             summary.join(", ")
         }
+    );
+    println!(
+        "{} request(s) in {:.1} s, {} refused for load and sent again; invalidations go out as one batch now",
+        api.sent.get(),
+        started.elapsed().as_secs_f64(),
+        api.refused.get()
     );
     if !failures.is_empty() {
         println!("{} failed:", failures.len());

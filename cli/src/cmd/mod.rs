@@ -5,6 +5,7 @@ mod import;
 mod new;
 mod publish;
 mod serve;
+mod status;
 
 use crate::cli::{Cli, Command};
 
@@ -17,5 +18,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args),
         Command::Delete(args) => publish::delete(args),
         Command::Upload(args) => publish::upload(args),
+        Command::Status(args) => status::run(args),
     }
 }

@@ -60,12 +60,7 @@ fn reference(pending: &[Queued]) -> String {
     let first = pending.first().map_or("", |q| q.id.as_str());
     let last = pending.last().map_or("", |q| q.id.as_str());
     let trim = |id: &str| id.trim_start_matches('0').to_owned();
-    format!(
-        "outbox-{}-{}-{}",
-        trim(first),
-        trim(last),
-        pending.len()
-    )
+    format!("outbox-{}-{}-{}", trim(first), trim(last), pending.len())
 }
 
 /// What a drain did.

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::Answer;
 use crate::app::App;
-use crate::cdn::outbox::{Outbox, OutboxState, MAX_HOLD_SECONDS};
 use crate::cdn::drain;
+use crate::cdn::outbox::{Outbox, OutboxState, MAX_HOLD_SECONDS};
 use crate::error::AppError;
 use crate::http::Request;
 use crate::urls::query_param;

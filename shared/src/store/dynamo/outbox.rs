@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::items::{
-    from_item, key, s, Item, QueuedItem, SentItem, HOLD_SK, MAX_TRANSACTION_ITEMS,
-    OUTBOX_PK, QUEUED_PREFIX, SENT_PREFIX,
+    from_item, key, s, Item, QueuedItem, SentItem, HOLD_SK, MAX_TRANSACTION_ITEMS, OUTBOX_PK,
+    QUEUED_PREFIX, SENT_PREFIX,
 };
 use super::tx::Tx;
 use super::{unavailable, DynamoPosts};
@@ -42,7 +42,9 @@ impl DynamoPosts {
 }
 
 fn sort_key(item: &Item) -> &str {
-    item.get("sk").and_then(|v| v.as_s().ok()).map_or("", String::as_str)
+    item.get("sk")
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
 }
 
 impl Outbox for DynamoPosts {

@@ -75,7 +75,12 @@ impl FsStore {
         relinked: Vec<Neighbour>,
     ) -> Written {
         let now = Utc::now();
-        let paths = changed(before.as_ref(), after.as_ref().map(|v| &v.post), &relinked, now);
+        let paths = changed(
+            before.as_ref(),
+            after.as_ref().map(|v| &v.post),
+            &relinked,
+            now,
+        );
         let queued = self.outbox.queue(&paths, now);
         Written {
             before,

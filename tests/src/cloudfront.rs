@@ -33,8 +33,8 @@ pub struct Record {
     pub calls: usize,
     /// Refused with `TooManyInvalidationsInProgress`.
     pub refused: usize,
-    /// Accepted batches, in order, each as sent.
-    pub accepted: Vec<Vec<String>>,
+    /// Accepted batches, in order, each as sent, with when.
+    pub accepted: Vec<(Instant, Vec<String>)>,
 }
 
 struct InProgress {
@@ -158,7 +158,7 @@ async fn handle(State(s): State<Shared>, req: Request) -> Response {
     let body = body.collect().await.unwrap().to_bytes();
     let mut q = s.quota.lock().unwrap();
     if head.status.is_success() {
-        q.record.accepted.push(paths.clone());
+        q.record.accepted.push((Instant::now(), paths.clone()));
         let location = head
             .headers
             .get("location")

@@ -213,3 +213,16 @@ pub async fn invalidations(cf: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec
     }
     out
 }
+
+/// A publish secret holding the test token, as the stack's; returns its name.
+pub async fn publish_secret(sdk: &aws_config::SdkConfig) -> String {
+    let name = crate::unique_name("blog-publish");
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(&name)
+        .secret_string(serde_json::json!({ "token": crate::api::TOKEN }).to_string())
+        .send()
+        .await
+        .unwrap();
+    name
+}

@@ -63,7 +63,7 @@ pub struct Gateway {
 }
 
 /// The payload 2.0 event API Gateway sends for `req` on the publish route.
-fn event(parts: &http::request::Parts, body: &[u8]) -> serde_json::Value {
+pub fn event(parts: &http::request::Parts, body: &[u8]) -> serde_json::Value {
     let mut headers = serde_json::Map::new();
     for (name, value) in &parts.headers {
         let value = value.to_str().unwrap_or_default();
@@ -164,4 +164,17 @@ impl Gateway {
     pub fn counts(&self) -> Counts {
         *self.counts.lock().unwrap()
     }
+}
+
+/// The event for a request to the publish API with the test token.
+pub fn api_event(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {}", crate::api::TOKEN));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let (parts, ()) = req.body(()).unwrap().into_parts();
+    event(&parts, body).to_string()
 }

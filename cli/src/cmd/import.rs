@@ -32,6 +32,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     );
     let started = std::time::Instant::now();
     let hold = api.hold_invalidations()?;
+    let existing = existing_slugs(&api)?;
     let mut failures = Vec::new();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for file in &files {
@@ -42,7 +43,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
             .display()
             .to_string();
         bar.set_message(shown.clone());
-        match import_one(&api, file) {
+        match import_one(&api, file, &existing) {
             Ok(status) => *counts.entry(status).or_default() += 1,
             Err(e) => failures.push((shown, format!("{e:#}"))),
         }
@@ -82,7 +83,26 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import_one(api: &Api, file: &Path) -> anyhow::Result<String> {
+/// Every slug on the site now (one request), so new posts are created without
+/// reading them first.
+fn existing_slugs(api: &Api) -> anyhow::Result<std::collections::HashSet<String>> {
+    let reply = api.call("GET", "/api/posts", super::api::Body::None, None)?;
+    if reply.status != 200 {
+        bail!("listing the site's posts: {}", reply.message());
+    }
+    Ok(reply.body["posts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["slug"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn import_one(
+    api: &Api,
+    file: &Path,
+    existing: &std::collections::HashSet<String>,
+) -> anyhow::Result<String> {
     let bytes = std::fs::read(file)?;
     let source = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
@@ -95,7 +115,12 @@ fn import_one(api: &Api, file: &Path) -> anyhow::Result<String> {
         Some(d) => with_date(&source, &d),
         None => source,
     };
-    Ok(publish_source(api, &source, &format!("{name}.md"))?.status)
+    let file_name = format!("{name}.md");
+    // The slug the site will give it, to know whether it is new.
+    let stem = blog_core::authoring::source_stem(&file_name);
+    let new = blog_core::authoring::compile(&source, Some(stem))
+        .is_ok_and(|p| !existing.contains(p.slug.as_str()));
+    Ok(publish_source(api, &source, &file_name, new)?.status)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

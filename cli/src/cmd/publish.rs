@@ -20,14 +20,28 @@ pub struct Outcome {
 }
 
 /// Publishes one source: checked locally first, then created, or updated at the
-/// version the site has now.
-pub fn publish_source(api: &Api, source: &str, file_name: &str) -> anyhow::Result<Outcome> {
+/// version the site has now. `new` says the site had no post with its slug when
+/// the caller listed them (a bulk run): then it is created straight away, one
+/// request instead of two, and read first only if that create finds the slug
+/// taken after all.
+pub fn publish_source(
+    api: &Api,
+    source: &str,
+    file_name: &str,
+    new: bool,
+) -> anyhow::Result<Outcome> {
     let stem = blog_core::authoring::source_stem(file_name);
     let post =
         blog_core::authoring::compile(source, Some(stem)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = post.slug.as_str();
-    let existing = api.call("GET", &format!("/api/posts/{slug}"), Body::None, None)?;
     let body = json!({ "source": source, "file_name": format!("{stem}.md") });
+    if new {
+        let reply = api.call("POST", "/api/posts", Body::Json(&body), None)?;
+        if reply.status != 409 {
+            return outcome(api, reply);
+        }
+    }
+    let existing = api.call("GET", &format!("/api/posts/{slug}"), Body::None, None)?;
     let reply = match existing.status {
         404 => api.call("POST", "/api/posts", Body::Json(&body), None)?,
         200 => api.call(
@@ -38,6 +52,11 @@ pub fn publish_source(api: &Api, source: &str, file_name: &str) -> anyhow::Resul
         )?,
         _ => bail!("reading {slug}: {}", existing.message()),
     };
+    outcome(api, reply)
+}
+
+/// What the author hears about a write's reply.
+fn outcome(api: &Api, reply: super::api::ApiReply) -> anyhow::Result<Outcome> {
     if !(200..300).contains(&reply.status) {
         bail!("{}", reply.message());
     }
@@ -110,7 +129,7 @@ fn publish_file(api: &Api, file: &Path) -> anyhow::Result<Outcome> {
         .file_name()
         .and_then(|n| n.to_str())
         .context("the file name is not UTF-8")?;
-    publish_source(api, &source, name)
+    publish_source(api, &source, name, false)
 }
 
 /// `blog delete SLUG`.

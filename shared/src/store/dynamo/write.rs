@@ -40,9 +40,10 @@ use crate::store::{
 
 /// How many times a publish that lost a race re-reads and tries again. Publishes
 /// serialise on `SITE`: of n writers that read the same revision one lands per
-/// round, so the last of n concurrent publishes needs up to n attempts. 20
-/// concurrent creates on DynamoDB Local needed up to 14 with the backoff below
-/// (`tests/tests/races.rs`); API Gateway's burst of 10 bounds the real concurrency.
+/// round, so the last of n concurrent publishes can need n attempts; the jittered
+/// backoff below spreads them (20 concurrent creates on DynamoDB Local needed at
+/// most 11 in `cli/tests/limits.rs`). Five, the earlier figure, left 13 of those
+/// 20 refused. API Gateway's burst of 10 bounds the real concurrency.
 const ATTEMPTS: u32 = 40;
 
 /// The backoff between attempts: random in [0, min(cap, base * 2^attempt)) ("full

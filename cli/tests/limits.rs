@@ -181,7 +181,7 @@ async fn concurrent_writes_on_dynamodb_local_keep_one_winner_and_consistent_link
                 .unwrap(),
         );
     }
-    stored.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    stored.sort_by_key(Post::sort_key);
     for (i, post) in stored.iter().enumerate() {
         let older = i.checked_sub(1).map(|j| stored[j].slug.clone());
         let newer = stored.get(i + 1).map(|p| p.slug.clone());

@@ -111,11 +111,24 @@ fn publish_update_upload_delete_show_on_the_served_site() {
             "{page} lacks the new post"
         );
     }
-    // The batch a CDN would get is logged.
+    // The server's drain logs the batch a CDN would get within its one-second
+    // tick, and `blog status` shows it sent with nothing left queued.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.log().contains("would invalidate") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.log());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     assert!(
         server.log().contains("/tags/cli/feed.xml"),
         "{}",
         server.log()
+    );
+    let status = blog(base, &["status"], TOKEN);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let shown = stdout(&status);
+    assert!(
+        shown.contains("nothing queued") && shown.contains("sent ") && shown.contains("1 write(s)"),
+        "{shown}"
     );
 
     // Publishing again is a no-op; an edit updates at the current version.

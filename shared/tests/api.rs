@@ -742,3 +742,87 @@ async fn images_are_stored_by_content_and_served() {
         r.json["key"].as_str().unwrap()[9..]
     );
 }
+
+#[tokio::test]
+async fn writes_queue_their_paths_and_a_hold_keeps_them_until_released() {
+    use blog_core::cdn::drain::drain;
+    use blog_core::cdn::LogCdn;
+    let site = blog_test_support::site::site();
+    let queue = || async { call(&site, req("GET", "/api/invalidations", &[], Bytes::new())).await };
+    let empty = queue().await;
+    assert_eq!(empty.status, 200, "{}", empty.json);
+    assert_eq!(empty.json["pending"], serde_json::json!([]));
+
+    // A hold out of range is refused; in range it holds.
+    for bad in ["0", "901", "soon"] {
+        let r = call(
+            &site,
+            req(
+                "POST",
+                &format!("/api/invalidations/hold?seconds={bad}"),
+                &[],
+                Bytes::new(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.json);
+        assert!(r.json["message"].as_str().unwrap().contains("1 to 900"));
+    }
+    let held = call(
+        &site,
+        req(
+            "POST",
+            "/api/invalidations/hold?seconds=60",
+            &[],
+            Bytes::new(),
+        ),
+    )
+    .await;
+    assert_eq!(held.status, 200, "{}", held.json);
+
+    let created = call(
+        &site,
+        req(
+            "POST",
+            "/api/posts",
+            &[JSON],
+            serde_json::json!({"source": GOOD, "file_name": "good-post.md"}).to_string(),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    assert_eq!(created.json["invalidation"]["status"], "queued");
+    let state = queue().await;
+    assert_eq!(state.json["held"], true);
+    assert_eq!(state.json["pending"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        state.json["pending"][0]["id"],
+        created.json["invalidation"]["id"]
+    );
+    assert_eq!(
+        state.json["next_batch"],
+        created.json["invalidation"]["paths"]
+    );
+
+    // Held: the drain sends nothing. Released: one batch, and the queue is empty.
+    let done = drain(&*site.app.posts, &LogCdn, std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(done.held && done.sent.is_empty());
+    let released = call(
+        &site,
+        req("DELETE", "/api/invalidations/hold", &[], Bytes::new()),
+    )
+    .await;
+    assert_eq!(released.status, 200, "{}", released.json);
+    let done = drain(&*site.app.posts, &LogCdn, std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(done.sent.len(), 1);
+    let state = queue().await;
+    assert_eq!(state.json["pending"], serde_json::json!([]));
+    assert_eq!(
+        state.json["sent"][0]["paths"],
+        created.json["invalidation"]["paths"]
+    );
+}

@@ -81,6 +81,17 @@ fn at_once(base: &str, requests: Vec<(&'static str, String, String, Option<Strin
     threads.into_iter().map(|t| t.join().unwrap()).collect()
 }
 
+/// [`at_once`] off the async runtime.
+async fn race(
+    base: &str,
+    requests: Vec<(&'static str, String, String, Option<String>)>,
+) -> Vec<u16> {
+    let base = base.to_owned();
+    tokio::task::spawn_blocking(move || at_once(&base, requests))
+        .await
+        .unwrap()
+}
+
 fn count(statuses: &[u16], status: u16) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
@@ -138,12 +149,7 @@ async fn concurrent_writes_on_dynamodb_local_keep_one_winner_and_consistent_link
             ("POST", "/api/posts".to_owned(), body, None)
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking({
-        let base = base.clone();
-        move || at_once(&base, contested)
-    })
-    .await
-    .unwrap();
+    let statuses = race(&base, contested).await;
     assert_eq!(
         (count(&statuses, 201), count(&statuses, 409)),
         (1, 29),
@@ -160,12 +166,7 @@ async fn concurrent_writes_on_dynamodb_local_keep_one_winner_and_consistent_link
             ("POST", "/api/posts".to_owned(), body, None)
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking({
-        let base = base.clone();
-        move || at_once(&base, distinct)
-    })
-    .await
-    .unwrap();
+    let statuses = race(&base, distinct).await;
     assert_eq!(count(&statuses, 201), 20, "{statuses:?}");
     let posts = DynamoPosts::new(blog_core::aws::dynamodb(&sdk), &table);
     let mut stored: Vec<Post> = Vec::new();
@@ -210,12 +211,7 @@ async fn concurrent_writes_on_dynamodb_local_keep_one_winner_and_consistent_link
             )
         })
         .collect();
-    let statuses = tokio::task::spawn_blocking({
-        let base = base.clone();
-        move || at_once(&base, edits)
-    })
-    .await
-    .unwrap();
+    let statuses = race(&base, edits).await;
     assert_eq!(
         (count(&statuses, 200), count(&statuses, 412)),
         (1, 99),

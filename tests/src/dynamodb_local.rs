@@ -5,9 +5,7 @@
 //! it cannot.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -41,27 +39,18 @@ fn jar_dir() -> PathBuf {
     })
 }
 
-/// Starts it under a shell that stops it when this process's end of the pipe
-/// closes, so no server outlives the test binary.
+/// Starts it on a free port, tied to this process (see `moto::spawn_tied`).
 fn start() -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = jar_dir();
+    let port = crate::moto::free_port();
     let log = crate::workspace().join(format!("target/dynamodb-local-{port}.log"));
-    let script = format!(
-        "cd '{}' && java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -port {port} >'{}' 2>&1 & pid=$!; cat >/dev/null; kill $pid",
-        dir.display(),
-        log.display()
+    let child = crate::moto::spawn_tied(
+        &format!(
+            "cd '{}' && java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -port {port}",
+            jar_dir().display()
+        ),
+        &log,
+        "DynamoDB Local (is Java installed?)",
     );
-    let child = Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start sh for DynamoDB Local (is Java installed?)");
     let endpoint = format!("http://127.0.0.1:{port}");
     wait_ready(&endpoint);
     // Keep the pipe (and so the server) alive for the whole test binary.

@@ -55,27 +55,41 @@ fn moto_binary() -> PathBuf {
     bin
 }
 
-/// Starts moto under a shell that kills it when this process's end of the pipe
-/// closes, so no server outlives the test binary, even after a panic.
-fn start() -> String {
-    let port = TcpListener::bind("127.0.0.1:0")
+/// A free port on 127.0.0.1.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let bin = moto_binary();
-    let log = crate::workspace().join(format!("target/moto-{port}.log"));
+        .port()
+}
+
+/// Runs `command` (a shell command line, output to `log`) under a shell that kills
+/// it when this process's end of the pipe closes, so no server outlives the test
+/// binary, even after a panic. Keep the returned child alive as long as the server.
+pub(crate) fn spawn_tied(command: &str, log: &std::path::Path, what: &str) -> Child {
     let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; cat >/dev/null; kill $pid",
-        bin.display(),
+        "{command} >'{}' 2>&1 & pid=$!; cat >/dev/null; kill $pid",
         log.display()
     );
-    let child = Command::new("sh")
+    Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .expect("start sh for moto");
+        .unwrap_or_else(|e| panic!("start sh for {what}: {e}"))
+}
+
+/// Starts moto on a free port, tied to this process.
+fn start() -> String {
+    let port = free_port();
+    let bin = moto_binary();
+    let log = crate::workspace().join(format!("target/moto-{port}.log"));
+    let child = spawn_tied(
+        &format!("'{}' -H 127.0.0.1 -p {port}", bin.display()),
+        &log,
+        "moto",
+    );
     let endpoint = format!("http://127.0.0.1:{port}");
     wait_ready(&endpoint, Some(child));
     endpoint

@@ -22,27 +22,10 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
             println!(
                 "  {} {}",
                 q["queued_at"].as_str().unwrap_or("?"),
-                q["paths"]
-                    .as_array()
-                    .map(|p| p
-                        .iter()
-                        .filter_map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "))
-                    .unwrap_or_default()
+                joined(&q["paths"])
             );
         }
-        println!(
-            "  next batch: {}",
-            b["next_batch"]
-                .as_array()
-                .map(|p| p
-                    .iter()
-                    .filter_map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "))
-                .unwrap_or_default()
-        );
+        println!("  next batch: {}", joined(&b["next_batch"]));
     }
     if b["held"].as_bool() == Some(true) {
         println!(
@@ -61,4 +44,15 @@ pub fn run(args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A JSON list of paths on one line.
+fn joined(paths: &serde_json::Value) -> String {
+    paths
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

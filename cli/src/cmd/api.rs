@@ -218,16 +218,22 @@ impl Api {
     }
 
     /// Holds the site's invalidation queue for a bulk run, so it ends in one batch;
-    /// the returned guard releases it (also when the run fails).
-    pub fn hold_invalidations(&self) -> anyhow::Result<HoldGuard<'_>> {
+    /// the returned guard releases it (also when the run fails). A site that cannot
+    /// hold (a stack deployed before the queue existed) gets a warning, and each
+    /// write then goes out on its own.
+    pub fn hold_invalidations(&self) -> anyhow::Result<Option<HoldGuard<'_>>> {
         let reply = self.call("POST", "/api/invalidations/hold", Body::None, None)?;
         if reply.status != 200 {
-            bail!("holding invalidations: {}", reply.message());
+            eprintln!(
+                "warning: cannot hold the site's invalidations ({}); each write is invalidated on its own",
+                reply.message()
+            );
+            return Ok(None);
         }
-        Ok(HoldGuard {
+        Ok(Some(HoldGuard {
             api: self,
             since: Cell::new(Instant::now()),
-        })
+        }))
     }
 }
 
@@ -274,5 +280,24 @@ impl Drop for HoldGuard<'_> {
                 "releasing the invalidation hold: {e:#} (it expires by itself within 15 minutes)"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_honoured_within_a_cap() {
+        let fallback = Duration::from_millis(500);
+        assert_eq!(retry_wait(Some("3"), fallback), Duration::from_secs(3));
+        assert_eq!(retry_wait(Some(" 0 "), fallback), Duration::ZERO);
+        assert_eq!(retry_wait(Some("3600"), fallback), MAX_WAIT);
+        // An HTTP date or nothing: the backoff.
+        assert_eq!(
+            retry_wait(Some("Wed, 21 Oct 2026 07:28:00 GMT"), fallback),
+            fallback
+        );
+        assert_eq!(retry_wait(None, fallback), fallback);
     }
 }

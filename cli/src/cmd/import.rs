@@ -36,7 +36,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
     for file in &files {
-        hold.keep();
+        if let Some(h) = &hold {
+            h.keep();
+        }
         let shown = file
             .strip_prefix(&args.dir)
             .unwrap_or(file)

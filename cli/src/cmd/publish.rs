@@ -88,7 +88,7 @@ pub fn run(args: PublishArgs) -> anyhow::Result<()> {
     let api = Api::new(&args.remote)?;
     // Many files end in one invalidation batch, sent when the hold is released.
     let hold = if args.files.len() > 1 {
-        Some(api.hold_invalidations()?)
+        api.hold_invalidations()?
     } else {
         None
     };

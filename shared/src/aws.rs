@@ -101,6 +101,12 @@ pub fn cloudfront(config: &SdkConfig) -> aws_sdk_cloudfront::Client {
     aws_sdk_cloudfront::Client::new(config)
 }
 
+/// The EventBridge Scheduler client.
+#[cfg(feature = "scheduler")]
+pub fn scheduler(config: &SdkConfig) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::new(config)
+}
+
 /// What the publish secret holds.
 #[cfg(all(feature = "secrets", feature = "publish"))]
 #[derive(Debug)]

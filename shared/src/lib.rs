@@ -17,7 +17,8 @@ pub mod authoring;
     feature = "dynamo",
     feature = "s3",
     feature = "cloudfront",
-    feature = "secrets"
+    feature = "secrets",
+    feature = "scheduler"
 ))]
 pub mod aws;
 pub mod cdn;
@@ -41,6 +42,7 @@ pub mod post;
 pub mod publish;
 pub mod render;
 pub mod routes;
+pub mod schedule;
 pub mod settings;
 pub mod store;
 pub mod urls;

@@ -17,6 +17,10 @@ pub struct Settings {
     token_secret: Option<String>,
     /// `BLOG_DISTRIBUTION_ID`: the CloudFront distribution the drain invalidates.
     distribution: Option<String>,
+    /// `BLOG_SCHEDULE_GROUP`, `BLOG_SCHEDULE_TARGET`, `BLOG_SCHEDULE_ROLE`: where
+    /// scheduled posts' schedules go, the function they invoke and the role they
+    /// invoke it as (the publish function).
+    schedule: [Option<String>; 3],
     /// `BLOG_TOKEN`: the publish token `blog serve` takes (it makes one when unset).
     #[cfg(feature = "publish")]
     token: Option<crate::auth::Token>,
@@ -52,6 +56,11 @@ impl Settings {
             bucket: get("BLOG_BUCKET"),
             token_secret: get("BLOG_TOKEN_SECRET"),
             distribution: get("BLOG_DISTRIBUTION_ID"),
+            schedule: [
+                get("BLOG_SCHEDULE_GROUP"),
+                get("BLOG_SCHEDULE_TARGET"),
+                get("BLOG_SCHEDULE_ROLE"),
+            ],
             #[cfg(feature = "publish")]
             token,
         })
@@ -90,6 +99,31 @@ impl Settings {
             "BLOG_DISTRIBUTION_ID",
             "it is the stack's DistributionId output",
         )
+    }
+
+    /// The schedule group, the drain function's ARN and the scheduler role's ARN.
+    pub fn schedules(&self) -> Result<[&str; 3], ConfigError> {
+        let hint = "the SAM template sets it for the publish function";
+        Ok([
+            required(
+                &self.schedule[0],
+                "schedule_group",
+                "BLOG_SCHEDULE_GROUP",
+                hint,
+            )?,
+            required(
+                &self.schedule[1],
+                "schedule_target",
+                "BLOG_SCHEDULE_TARGET",
+                hint,
+            )?,
+            required(
+                &self.schedule[2],
+                "schedule_role",
+                "BLOG_SCHEDULE_ROLE",
+                hint,
+            )?,
+        ])
     }
 
     /// The publish token chosen for a local server, if one was.

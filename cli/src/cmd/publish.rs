@@ -64,11 +64,20 @@ fn outcome(api: &Api, reply: super::api::ApiReply) -> anyhow::Result<Outcome> {
     let mut notes = Vec::new();
     if b["draft"].as_bool() == Some(true) {
         notes.push("draft: not shown on the site".to_owned());
-    } else if b["public"].as_bool() == Some(false) {
-        notes.push(format!(
-            "scheduled: shown from {}",
-            b["date"].as_str().unwrap_or("?")
-        ));
+    }
+    match b["schedule"]["status"].as_str() {
+        Some("set") => {
+            let at = b["schedule"]["at"].as_str().unwrap_or("?");
+            let shown = chrono::DateTime::parse_from_rfc3339(at)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|_| at.to_owned());
+            notes.push(format!("scheduled for {shown}: the site updates itself then"));
+        }
+        Some("failed") => notes.push(format!(
+            "the schedule that updates the site at the post's time failed ({}); publish again to retry",
+            b["schedule"]["error"].as_str().unwrap_or("?")
+        )),
+        _ => {}
     }
     if b["invalidation"]["status"].as_str() == Some("queued") {
         notes.push(format!(

@@ -196,7 +196,10 @@ where
         .fallback(handle::<P, A>)
         .with_state(Arc::new(Site {
             app,
-            publisher: Publisher { token },
+            publisher: Publisher {
+                token,
+                schedules: blog_core::schedule::NoSchedules,
+            },
             pages: PageCache::new(),
         }));
     axum::serve(listener, router)

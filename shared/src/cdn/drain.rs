@@ -221,8 +221,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_busy_cdn_is_retried_with_one_reference_and_entries_clear_only_when_accepted() {
         let outbox = MemoryOutbox::default();
-        outbox.queue(&["/posts/a/".into()], Utc::now());
-        outbox.queue(&["/posts/b/".into(), "/posts/a/".into()], Utc::now());
+        outbox.push(&["/posts/a/".into()], Utc::now());
+        outbox.push(&["/posts/b/".into(), "/posts/a/".into()], Utc::now());
         let cdn = busy(3, false);
         let done = drain(&outbox, &cdn, Duration::from_secs(60)).await.unwrap();
         let calls = cdn.calls.lock().unwrap().clone();
@@ -239,7 +239,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn what_cannot_be_delivered_stays_queued() {
         let outbox = MemoryOutbox::default();
-        outbox.queue(&["/posts/a/".into()], Utc::now());
+        outbox.push(&["/posts/a/".into()], Utc::now());
         // Busy for longer than the budget.
         let cdn = busy(100, false);
         let err = drain(&outbox, &cdn, Duration::from_secs(30))
@@ -265,7 +265,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_hold_keeps_everything_queued_until_released() {
         let outbox = MemoryOutbox::default();
-        outbox.queue(&["/posts/a/".into()], Utc::now());
+        outbox.push(&["/posts/a/".into()], Utc::now());
         outbox
             .hold(Some(Utc::now() + chrono::Duration::minutes(5)))
             .await

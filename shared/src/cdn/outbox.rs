@@ -67,8 +67,17 @@ impl OutboxState {
     }
 }
 
-/// A store's outbox. Entries are added only by the store's writes.
+/// A store's outbox. Entries are added by the store's writes, in the same
+/// transaction, and by [`Outbox::queue`] for changes no write makes (a scheduled
+/// post's minute arriving).
 pub trait Outbox: Send + Sync {
+    /// Queues `paths` on their own; returns the entry's id (`None`: nothing to queue).
+    fn queue(
+        &self,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
     /// What is pending, held and sent, read consistently.
     fn outbox(&self) -> impl Future<Output = Result<OutboxState, StoreError>> + Send;
 
@@ -103,7 +112,7 @@ impl MemoryOutbox {
     }
 
     /// Queues a write's paths; returns the entry's id (`None`: nothing to queue).
-    pub fn queue(&self, paths: &[String], now: DateTime<Utc>) -> Option<String> {
+    pub fn push(&self, paths: &[String], now: DateTime<Utc>) -> Option<String> {
         if paths.is_empty() {
             return None;
         }
@@ -120,6 +129,14 @@ impl MemoryOutbox {
 }
 
 impl Outbox for MemoryOutbox {
+    async fn queue(
+        &self,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self.push(paths, now))
+    }
+
     async fn outbox(&self) -> Result<OutboxState, StoreError> {
         Ok(self.lock().1.clone())
     }

@@ -75,31 +75,35 @@ pub type PublishApp = App<DynamoPosts, crate::store::s3::S3Assets>;
 /// token from the secret (`BLOG_TOKEN_SECRET`), read once and kept for the life of
 /// the process.
 #[cfg(feature = "lambda-publish")]
-pub async fn publish_from_env() -> Result<(PublishApp, crate::publish::Publisher), Error> {
+pub async fn publish_from_env() -> Result<(PublishApp, PublishFunction), Error> {
     let settings = Settings::from_env()?;
     let (table, bucket) = (settings.table()?, settings.bucket()?);
     let secret_id = settings.token_secret()?;
+    let [group, target, role] = settings.schedules()?;
     let sdk = aws::lambda_sdk_config().await;
     let secret = aws::publish_secret(&sdk, secret_id).await?;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
     let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), bucket);
+    let schedules =
+        crate::schedule::eventbridge::EventBridge::new(aws::scheduler(&sdk), group, target, role);
     let app = App::new(settings.site, posts, assets)?;
     Ok((
         app,
         crate::publish::Publisher {
             token: secret.token,
+            schedules,
         },
     ))
 }
 
+/// The publish function's API side: its token and the stack's schedules.
+#[cfg(feature = "lambda-publish")]
+pub type PublishFunction = crate::publish::Publisher<crate::schedule::eventbridge::EventBridge>;
+
 /// Serves the publish API until the runtime stops the process.
 #[cfg(feature = "lambda-publish")]
-pub async fn serve_publish(
-    app: PublishApp,
-    publisher: crate::publish::Publisher,
-) -> Result<(), Error> {
-    let site: &'static (PublishApp, crate::publish::Publisher) =
-        Box::leak(Box::new((app, publisher)));
+pub async fn serve_publish(app: PublishApp, publisher: PublishFunction) -> Result<(), Error> {
+    let site: &'static (PublishApp, PublishFunction) = Box::leak(Box::new((app, publisher)));
     run(move |req| crate::publish::handle(&site.0, &site.1, req)).await
 }
 
@@ -144,6 +148,12 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
             let budget = left
                 .saturating_sub(DRAIN_MARGIN)
                 .max(std::time::Duration::from_secs(1));
+            // A scheduled post's schedule names it: queue what its minute changed.
+            if let Some(slug) = event.payload["scheduled"]["slug"].as_str() {
+                let slug = crate::post::Slug::parse(slug)
+                    .map_err(|e| format!("the schedule's slug: {e}"))?;
+                crate::schedule::fire(&drainer.0, &slug, chrono::Utc::now()).await?;
+            }
             let done = crate::cdn::drain::drain(&drainer.0, &drainer.1, budget).await?;
             Ok::<_, Error>(serde_json::json!({
                 "sent": done.sent,

@@ -21,6 +21,7 @@ use crate::auth::Token;
 use crate::cdn::outbox::Outbox;
 use crate::error::AppError;
 use crate::http::{problem, Request, Response};
+use crate::schedule::{NoSchedules, Schedules};
 use crate::store::{AssetWriter, PostWriter, Posts};
 
 pub mod assets;
@@ -28,12 +29,15 @@ pub mod invalidations;
 pub mod posts;
 pub mod replies;
 
-/// What the API adds to the app: the token it checks. (Invalidations go through
-/// the store's outbox, written with each post.)
+/// What the API adds to the app: the token it checks and where scheduled posts'
+/// schedules go. (Invalidations go through the store's outbox, written with each
+/// post.)
 #[derive(Debug)]
-pub struct Publisher {
+pub struct Publisher<S = NoSchedules> {
     /// The publish token.
     pub token: Token,
+    /// Scheduled posts' schedules.
+    pub schedules: S,
 }
 
 /// The API's routes.
@@ -103,10 +107,11 @@ fn to_json(body: &impl Serialize) -> Value {
 }
 
 /// Answers one API request.
-pub async fn handle<P, A>(app: &App<P, A>, publisher: &Publisher, req: Request) -> Response
+pub async fn handle<P, A, S>(app: &App<P, A>, publisher: &Publisher<S>, req: Request) -> Response
 where
     P: Posts + PostWriter + Outbox,
     A: AssetWriter,
+    S: Schedules,
 {
     let path = req.uri().path().to_owned();
     let authorized = publisher.token.accepts(
@@ -119,7 +124,7 @@ where
         tracing::warn!(method = %req.method(), %path, "publish API: missing or wrong token");
         Err(AppError::Unauthorized)
     } else {
-        dispatch(app, &req).await
+        dispatch(app, &publisher.schedules, &req).await
     };
     match result {
         Ok(answer) => respond(answer),
@@ -127,10 +132,15 @@ where
     }
 }
 
-async fn dispatch<P, A>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError>
+async fn dispatch<P, A, S>(
+    app: &App<P, A>,
+    schedules: &S,
+    req: &Request,
+) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter + Outbox,
     A: AssetWriter,
+    S: Schedules,
 {
     let path = req.uri().path();
     let Some(route) = api_route(path) else {
@@ -141,10 +151,10 @@ where
     let method = req.method();
     match (route, method) {
         (ApiRoute::Posts, &Method::GET) => posts::index(app).await,
-        (ApiRoute::Posts, &Method::POST) => posts::create(app, req).await,
+        (ApiRoute::Posts, &Method::POST) => posts::create(app, schedules, req).await,
         (ApiRoute::Post(slug), &Method::GET) => posts::get(app, slug).await,
-        (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, slug, req).await,
-        (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, slug, req).await,
+        (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, schedules, slug, req).await,
+        (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, schedules, slug, req).await,
         (ApiRoute::Assets, &Method::POST) => assets::upload(app, req).await,
         (ApiRoute::Uploads, &Method::POST) => assets::presign(app, req).await,
         (ApiRoute::Invalidations, &Method::GET) => invalidations::show(app).await,

@@ -16,6 +16,7 @@ use crate::cdn::Invalidation;
 use crate::error::{AppError, InputError, StoreError};
 use crate::http::Request;
 use crate::post::{post_path, Post, Slug};
+use crate::schedule::{self, Schedules};
 use crate::store::{Expected, PostWriter, Posts, Versioned, Written};
 
 /// A JSON body: the source, and the file name it came from (which gives the slug
@@ -186,11 +187,15 @@ fn absolute<P, A>(app: &App<P, A>, path: &str) -> String {
 /// `GET /api/posts`.
 pub async fn index<P: PostWriter, A>(app: &App<P, A>) -> Result<Answer, AppError> {
     let posts = app.posts.index().await?;
+    let now = Utc::now();
     let posts = posts
         .into_iter()
         .map(|p| PostListEntry {
             path: post_path(&p.slug),
             date: p.date.rfc3339(),
+            scheduled_for: (!p.draft && p.date.utc() > now).then(|| {
+                schedule::fire_time(p.date.utc()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            }),
             slug: p.slug,
             title: p.title,
             draft: p.draft,
@@ -219,9 +224,14 @@ pub async fn get<P: PostWriter, A>(app: &App<P, A>, raw: &str) -> Result<Answer,
 }
 
 /// `POST /api/posts`.
-pub async fn create<P, A>(app: &App<P, A>, req: &Request) -> Result<Answer, AppError>
+pub async fn create<P, A, S>(
+    app: &App<P, A>,
+    schedules: &S,
+    req: &Request,
+) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
+    S: Schedules,
 {
     let sub = submission(req)?;
     let post = compile(&sub, sub.file_stem.as_deref())?;
@@ -230,7 +240,7 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Absent)
         .await?;
-    let mut answer = written_answer(app, WriteStatus::Created, written);
+    let mut answer = written_answer(app, schedules, WriteStatus::Created, written).await;
     answer.status = StatusCode::CREATED;
     answer.location = Some(format!("/api/posts/{slug}"));
     Ok(answer)
@@ -238,9 +248,15 @@ where
 
 /// `PUT /api/posts/{slug}`: replaces the post; a different slug in the front
 /// matter renames it and keeps the old URL as an alias.
-pub async fn update<P, A>(app: &App<P, A>, raw: &str, req: &Request) -> Result<Answer, AppError>
+pub async fn update<P, A, S>(
+    app: &App<P, A>,
+    schedules: &S,
+    raw: &str,
+    req: &Request,
+) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
+    S: Schedules,
 {
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
@@ -261,11 +277,15 @@ where
     let own = post.path();
     post.aliases.retain(|a| *a != own);
     if current.version == version && current.post.same_content(&post) {
+        // Set its schedule again all the same: publishing again is how an author
+        // retries a schedule that failed.
+        let actions = schedule::plan(Some(&current.post), Some(&current.post), Utc::now());
         let mut answer = Answer::ok(&WriteReport {
             version: Some(version.to_string()),
             path: post.path(),
             url: absolute(app, &post.path()),
             invalidation: Invalidation::none(),
+            schedule: schedule::apply(schedules, actions).await,
             ..WriteReport::new(WriteStatus::Unchanged, slug)
         });
         answer.etag = Some(etag(version));
@@ -275,24 +295,42 @@ where
         .posts
         .save(&slug, post, &sub.source, Expected::Version(version))
         .await?;
-    Ok(written_answer(app, WriteStatus::Updated, written))
+    Ok(written_answer(app, schedules, WriteStatus::Updated, written).await)
 }
 
 /// `DELETE /api/posts/{slug}`.
-pub async fn delete<P, A>(app: &App<P, A>, raw: &str, req: &Request) -> Result<Answer, AppError>
+pub async fn delete<P, A, S>(
+    app: &App<P, A>,
+    schedules: &S,
+    raw: &str,
+    req: &Request,
+) -> Result<Answer, AppError>
 where
     P: Posts + PostWriter,
+    S: Schedules,
 {
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
     existing(app, &slug).await?;
     let written = app.posts.delete(&slug, version).await?;
-    Ok(written_answer(app, WriteStatus::Deleted, written))
+    Ok(written_answer(app, schedules, WriteStatus::Deleted, written).await)
 }
 
-/// After a write: tell the author what happened and what it queued.
-fn written_answer<P, A>(app: &App<P, A>, status: WriteStatus, written: Written) -> Answer {
+/// After a write: set or clear its post's schedule, and tell the author what
+/// happened, what it queued and when a scheduled post goes live.
+async fn written_answer<P, A, S: Schedules>(
+    app: &App<P, A>,
+    schedules: &S,
+    status: WriteStatus,
+    written: Written,
+) -> Answer {
     let now = Utc::now();
+    let actions = schedule::plan(
+        written.before.as_ref(),
+        written.after.as_ref().map(|v| &v.post),
+        now,
+    );
+    let schedule = schedule::apply(schedules, actions).await;
     let (slug, version) = match (&written.after, &written.before) {
         (Some(v), _) => (v.post.slug.clone(), Some(v.version)),
         (None, Some(p)) => (p.slug.clone(), None),
@@ -304,6 +342,7 @@ fn written_answer<P, A>(app: &App<P, A>, status: WriteStatus, written: Written) 
         path: post_path(&slug),
         url: absolute(app, &post_path(&slug)),
         invalidation,
+        schedule,
         ..WriteReport::new(status, slug)
     };
     if let Some(v) = &written.after {

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::cdn::Invalidation;
 use crate::post::{Slug, Tag};
+use crate::schedule::ScheduleReport;
 use crate::store::PresignedUpload;
 
 /// `GET /api/posts`.
@@ -22,6 +23,9 @@ pub struct PostListEntry {
     pub date: String,
     pub draft: bool,
     pub path: String,
+    /// When a post dated in the future goes live (its schedule's minute, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<String>,
 }
 
 /// `GET /api/posts/{slug}`: the post as the author would write it.
@@ -84,6 +88,10 @@ pub struct WriteReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<Slug>,
     pub invalidation: Invalidation,
+    /// What the write did to the post's schedule (a post public at a future time
+    /// has one that fires at its minute), when it did anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleReport>,
 }
 
 impl WriteReport {
@@ -100,6 +108,7 @@ impl WriteReport {
             public: None,
             renamed_from: None,
             invalidation: Invalidation::none(),
+            schedule: None,
         }
     }
 }

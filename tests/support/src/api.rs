@@ -14,6 +14,7 @@ pub const TOKEN: &str = "test-publish-token-0123456789-abcdef";
 pub fn publisher() -> Publisher {
     Publisher {
         token: blog_core::auth::Token::new(TOKEN).unwrap(),
+        schedules: blog_core::schedule::NoSchedules,
     }
 }
 

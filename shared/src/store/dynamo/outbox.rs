@@ -7,12 +7,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::items::{
-    from_item, key, s, Item, QueuedItem, SentItem, HOLD_SK, MAX_TRANSACTION_ITEMS, OUTBOX_PK,
-    QUEUED_PREFIX, SENT_PREFIX,
+    from_item, key, s, to_item, Item, QueuedItem, SentItem, HOLD_SK, MAX_TRANSACTION_ITEMS,
+    OUTBOX_PK, QUEUED_PREFIX, SENT_PREFIX,
 };
 use super::tx::Tx;
 use super::{unavailable, DynamoPosts};
-use crate::cdn::outbox::{Outbox, OutboxState, Sent, SENT_KEPT};
+use crate::cdn::outbox::{Outbox, OutboxState, Queued, Sent, SENT_KEPT};
 use crate::error::StoreError;
 
 impl DynamoPosts {
@@ -48,6 +48,33 @@ fn sort_key(item: &Item) -> &str {
 }
 
 impl Outbox for DynamoPosts {
+    async fn queue(
+        &self,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        // Not a write's: named by the time (nanoseconds, so after every revision
+        // id), conditional so two never share a key.
+        let id = format!("{:020}", now.timestamp_nanos_opt().unwrap_or_default());
+        let item = to_item(&QueuedItem::new(Queued {
+            id: id.clone(),
+            paths: paths.to_vec(),
+            queued_at: now,
+        }))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| unavailable("queueing an invalidation", e))?;
+        Ok(Some(id))
+    }
+
     async fn outbox(&self) -> Result<OutboxState, StoreError> {
         let mut state = OutboxState::default();
         for item in self.outbox_items().await? {
@@ -122,7 +149,6 @@ impl Outbox for DynamoPosts {
 
 #[cfg(test)]
 mod tests {
-    use super::super::items::to_item;
     use super::*;
 
     #[test]

@@ -68,7 +68,7 @@ impl FsStore {
 
     /// Queues the paths a write changed (still under the write's lock) and
     /// reports the write.
-    fn queue(
+    fn written(
         &self,
         before: Option<Post>,
         after: Option<Versioned>,
@@ -81,7 +81,7 @@ impl FsStore {
             &relinked,
             now,
         );
-        let queued = self.outbox.queue(&paths, now);
+        let queued = self.outbox.push(&paths, now);
         Written {
             before,
             after,
@@ -245,7 +245,7 @@ impl PostWriter for FsStore {
             )))?;
         }
         let after = self.install()?;
-        Ok(self.queue(
+        Ok(self.written(
             before.by_slug.get(slug).map(|p| (**p).clone()),
             Self::versioned(&after, &post.slug),
             relinked(&before, &after, &[slug, &post.slug]),
@@ -262,7 +262,7 @@ impl PostWriter for FsStore {
         };
         std::fs::remove_file(&path).map_err(io(format!("removing {}", path.display())))?;
         let after = self.install()?;
-        Ok(self.queue(
+        Ok(self.written(
             before.by_slug.get(slug).map(|p| (**p).clone()),
             None,
             relinked(&before, &after, &[slug]),
@@ -271,6 +271,14 @@ impl PostWriter for FsStore {
 }
 
 impl Outbox for FsStore {
+    async fn queue(
+        &self,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        self.outbox.queue(paths, now).await
+    }
+
     async fn outbox(&self) -> Result<OutboxState, StoreError> {
         self.outbox.outbox().await
     }

@@ -14,6 +14,15 @@ pub const MAX_SOURCE_BYTES: usize = 128 * 1024;
 /// slug when the front matter has none; an old name that is not a valid slug is kept
 /// as an alias so links to it still work.
 pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError> {
+    compile_in(source, file_stem, frontmatter::Tz::UTC)
+}
+
+/// As [`compile`], reading dates without an offset in the site's time zone `zone`.
+pub fn compile_in(
+    source: &str,
+    file_stem: Option<&str>,
+    zone: frontmatter::Tz,
+) -> Result<Post, InputError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(InputError::document(
             None,
@@ -32,7 +41,7 @@ pub fn compile(source: &str, file_stem: Option<&str>) -> Result<Post, InputError
             ),
         ));
     }
-    let doc = frontmatter::parse(source)?;
+    let doc = frontmatter::parse_in(source, zone)?;
     let front = doc.front;
     let mut aliases = front.aliases;
     let slug = match (front.slug, file_stem) {

@@ -35,10 +35,13 @@ pub struct Config {
     pub browser_max_age: u32,
     /// Seconds a CDN may keep pages (`s-maxage`); publish invalidates them sooner.
     pub cdn_max_age: u32,
+    /// The IANA time zone a front matter date without an offset is read in
+    /// (`Europe/Berlin`); checked where posts are compiled.
+    pub timezone: String,
 }
 
 /// (toml key, environment variable)
-const KEYS: [(&str, &str); 9] = [
+const KEYS: [(&str, &str); 10] = [
     ("title", "BLOG_TITLE"),
     ("description", "BLOG_DESCRIPTION"),
     ("author", "BLOG_AUTHOR"),
@@ -48,6 +51,7 @@ const KEYS: [(&str, &str); 9] = [
     ("feed_entries", "BLOG_FEED_ENTRIES"),
     ("browser_max_age", "BLOG_BROWSER_MAX_AGE"),
     ("cdn_max_age", "BLOG_CDN_MAX_AGE"),
+    ("timezone", "BLOG_TIMEZONE"),
 ];
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             feed_entries: 20,
             browser_max_age: 300,
             cdn_max_age: 86_400,
+            timezone: "UTC".into(),
         }
     }
 }
@@ -145,6 +150,7 @@ impl Config {
             feed_entries: feed_entries as usize,
             browser_max_age: v.number("browser_max_age", d.browser_max_age.into(), YEAR)? as u32,
             cdn_max_age: v.number("cdn_max_age", d.cdn_max_age.into(), YEAR)? as u32,
+            timezone: v.timezone(d.timezone)?,
         })
     }
 
@@ -154,6 +160,12 @@ impl Config {
             base_url: "https://blog.test".into(),
             ..Self::default()
         }
+    }
+
+    /// The site's time zone (checked when the settings were loaded).
+    #[cfg(feature = "authoring")]
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
     }
 
     /// Host part of the base URL, used in feed ids (`localhost` when it is empty).
@@ -182,6 +194,21 @@ impl Values<'_> {
             .find(|(k, _)| *k == key)
             .map_or("-", |(_, e)| *e);
         ConfigError { key, env, message }
+    }
+
+    /// An IANA time zone name. Processes that compile posts check it against the
+    /// time zone database; the read functions, which never read a date from front
+    /// matter, do not carry the database.
+    fn timezone(&self, default: String) -> Result<String, ConfigError> {
+        let name = self.text("timezone", default)?;
+        #[cfg(feature = "authoring")]
+        if name.parse::<chrono_tz::Tz>().is_err() {
+            return Err(self.err(
+                "timezone",
+                format!("must be an IANA time zone such as UTC, Europe/Berlin or America/New_York, got \"{name}\""),
+            ));
+        }
+        Ok(name)
     }
 
     fn text(&self, key: &'static str, default: String) -> Result<String, ConfigError> {
@@ -285,12 +312,13 @@ mod tests {
 
     #[test]
     fn bad_settings_name_the_setting() {
-        let cases: [(&'static [(&'static str, &'static str)], &str); 5] = [
+        let cases: [(&'static [(&'static str, &'static str)], &str); 6] = [
             (&[("BLOG_PER_PAGE", "0")], "per_page"),
             (&[("BLOG_PER_PAGE", "ten")], "per_page"),
             (&[("BLOG_BASE_URL", "blog.example.com")], "base_url"),
             (&[("BLOG_BASE_URL", "https://x.example/blog")], "base_url"),
             (&[("BLOG_TITLE", "  ")], "title"),
+            (&[("BLOG_TIMEZONE", "Mars/Olympus")], "timezone"),
         ];
         for (vars, key) in cases {
             let e = Config::load(Config::default(), None, env(vars)).unwrap_err();
@@ -301,6 +329,14 @@ mod tests {
             Config::load(Config::default(), None, env(&[("BLOG_BASE_URL", "")])).unwrap();
         assert_eq!(relative.base_url, "");
         assert_eq!(relative.host(), "localhost");
+        let berlin = Config::load(
+            Config::default(),
+            Some("timezone = \"Europe/Berlin\""),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(berlin.zone(), chrono_tz::Tz::Europe__Berlin);
+        assert_eq!(Config::default().zone(), chrono_tz::Tz::UTC);
         let e = Config::load(Config::default(), Some("titel = \"x\""), env(&[])).unwrap_err();
         assert!(e.message.contains("unknown key \"titel\""), "{e}");
     }

@@ -7,7 +7,8 @@ use crate::post::{PostDate, Slug, Tag};
 
 mod fields;
 
-pub use fields::parse_date;
+pub use chrono_tz::Tz;
+pub use fields::{parse_date, parse_date_in};
 use fields::{Field, Raw};
 
 /// Most tags one post may carry: each is a copy of the post in DynamoDB, written in
@@ -61,8 +62,14 @@ pub enum Format {
     FlatPages,
 }
 
-/// Splits `source` into front matter and body and validates every field.
+/// Splits `source` into front matter and body and validates every field, reading
+/// dates without an offset as UTC.
 pub fn parse(source: &str) -> Result<Document, InputError> {
+    parse_in(source, Tz::UTC)
+}
+
+/// As [`parse`], reading dates without an offset in `zone`.
+pub fn parse_in(source: &str, zone: Tz) -> Result<Document, InputError> {
     let text = source.strip_prefix('\u{feff}').unwrap_or(source);
     let text = text.replace("\r\n", "\n");
     let (format, header, header_line, body) = split(&text)?;
@@ -70,7 +77,7 @@ pub fn parse(source: &str) -> Result<Document, InputError> {
         Format::Toml => toml_fields(header, header_line)?,
         Format::Yaml | Format::FlatPages => yaml_fields(header, header_line)?,
     };
-    let front = FrontMatter::from_fields(&fields)?;
+    let front = FrontMatter::from_fields(&fields, zone)?;
     Ok(Document {
         front,
         body: body.to_owned(),

@@ -70,7 +70,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut cdn = LocalCdn::Log(LogCdn);
     match args.store {
         Store::Fs => {
-            let store = FsStore::open(&args.content).with_context(|| {
+            let store = FsStore::open_in(&args.content, settings.site.zone()).with_context(|| {
                 format!(
                     "cannot open the content folder {} (run from the project folder, or pass --content DIR)",
                     args.content.display()
@@ -113,7 +113,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 if sdk.endpoint_url().is_none() {
                     bail!("--seed writes into the table and bucket; it only runs against an emulator (set AWS_ENDPOINT_URL)");
                 }
-                seed::seed(&sdk, (table, bucket), &posts, &assets, dir).await?;
+                seed::seed(
+                    &sdk,
+                    (table, bucket),
+                    &posts,
+                    &assets,
+                    dir,
+                    settings.site.zone(),
+                )
+                .await?;
             }
             println!(
                 "Serving table {table} and bucket {bucket} at http://{addr}/ (Ctrl-C to stop)"

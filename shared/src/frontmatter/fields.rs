@@ -1,7 +1,8 @@
 //! Checking each front matter field against its type and limits, with the
 //! field and line in every refusal.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
 
 use super::{FrontMatter, MAX_ALIASES, MAX_TAGS, MAX_TITLE_LEN};
 use crate::error::InputError;
@@ -40,7 +41,7 @@ impl Raw {
 }
 
 impl FrontMatter {
-    pub(super) fn from_fields(fields: &[Field]) -> Result<Self, InputError> {
+    pub(super) fn from_fields(fields: &[Field], zone: Tz) -> Result<Self, InputError> {
         let get = |k: &str| fields.iter().find(|f| f.key == k);
         let title = match get("title") {
             Some(f) => title(f)?,
@@ -52,7 +53,7 @@ impl FrontMatter {
             }
         };
         let date = match get("date") {
-            Some(f) => date_field(f)?,
+            Some(f) => date_field(f, zone)?,
             None => {
                 return Err(missing(
                     "date",
@@ -60,7 +61,7 @@ impl FrontMatter {
                 ))
             }
         };
-        let updated = get("updated").map(date_field).transpose()?;
+        let updated = get("updated").map(|f| date_field(f, zone)).transpose()?;
         let published = get("published").map(boolean).transpose()?;
         let draft = get("draft").map(boolean).transpose()?;
         let draft = match (published, draft) {
@@ -143,43 +144,63 @@ fn title(f: &Field) -> Result<String, InputError> {
     Ok(t)
 }
 
-/// Accepts YYYY-MM-DD, RFC 3339, and "YYYY-MM-DD HH:MM[:SS]" (UTC), as Flask blogs write it.
-fn date_field(f: &Field) -> Result<PostDate, InputError> {
+/// Accepts YYYY-MM-DD, RFC 3339, and "YYYY-MM-DD HH:MM[:SS]", as Flask blogs write
+/// it; a date without an offset is read in the site's time zone `zone`.
+fn date_field(f: &Field, zone: Tz) -> Result<PostDate, InputError> {
     let s = match &f.value {
         Raw::Str(s) | Raw::Date(s) => s.trim().to_owned(),
         _ => return Err(wrong_type(f, "a date such as 2024-05-01")),
     };
-    let date = parse_date(&s).ok_or_else(|| {
-        InputError::field(
-            &f.key,
-            f.line,
-            format!(
-                "must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"",
-                s.escape_default()
-            ),
-        )
-    })?;
+    let date = match parse_date_in(&s, zone) {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            return Err(InputError::field(
+                &f.key,
+                f.line,
+                format!(
+                    "must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"",
+                    s.escape_default()
+                ),
+            ))
+        }
+        Err(gap) => return Err(InputError::field(&f.key, f.line, gap)),
+    };
     PostDate::new(date).map_err(|m| InputError::field(&f.key, f.line, m))
 }
 
-/// Parses the date forms front matter may use.
+/// Parses the date forms front matter may use, reading one without an offset as UTC.
 pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
-    let utc = FixedOffset::east_opt(0)?;
+    parse_date_in(s, Tz::UTC).ok().flatten()
+}
+
+/// Parses the date forms front matter may use; one without an offset is read in
+/// `zone` (an offset written in the date always wins). `Ok(None)`: not a date
+/// form; `Err`: a local time the zone skips (a daylight saving gap), said plainly.
+pub fn parse_date_in(s: &str, zone: Tz) -> Result<Option<DateTime<FixedOffset>>, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d);
+        return Ok(Some(d));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0)?.and_local_timezone(utc).single();
+    let naive = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .or_else(|| {
+            [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+            ]
+            .iter()
+            .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
+        });
+    let Some(naive) = naive else { return Ok(None) };
+    // In a fold (the hour clocks repeat) the earlier instant is meant.
+    match zone.from_local_datetime(&naive).earliest() {
+        Some(d) => Ok(Some(d.fixed_offset())),
+        None => Err(format!(
+            "{naive} does not exist in the site's time zone {zone} (the clocks skip it): write another time, or an offset such as +01:00"
+        )),
     }
-    [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
-    .and_then(|d| d.and_local_timezone(utc).single())
 }
 
 /// YAML 1.1 booleans (what Flask-FlatPages' PyYAML reads), plus real booleans.

@@ -275,3 +275,43 @@ fn zola_taxonomies_give_the_tags() {
     let tags: Vec<&str> = doc.front.tags.iter().map(|t| t.as_str()).collect();
     assert_eq!(tags, ["rust", "web"]);
 }
+
+#[test]
+fn dates_without_an_offset_are_read_in_the_sites_time_zone() {
+    let berlin: Tz = "Europe/Berlin".parse().unwrap();
+    for (s, want) in [
+        ("2026-12-01 09:00", "2026-12-01T09:00:00+01:00"),
+        ("2026-07-01 09:00", "2026-07-01T09:00:00+02:00"),
+        ("2026-12-01", "2026-12-01T00:00:00+01:00"),
+        // An offset written in the date wins.
+        ("2026-12-01T09:00:00Z", "2026-12-01T09:00:00+00:00"),
+        // The repeated hour when the clocks go back: the earlier one.
+        ("2026-10-25 02:30", "2026-10-25T02:30:00+02:00"),
+    ] {
+        assert_eq!(
+            parse_date_in(s, berlin).unwrap().unwrap().to_rfc3339(),
+            want,
+            "{s}"
+        );
+    }
+    // The hour the clocks skip is refused, saying why.
+    let gap = parse_date_in("2026-03-29 02:30", berlin).unwrap_err();
+    assert!(
+        gap.contains("does not exist") && gap.contains("Europe/Berlin"),
+        "{gap}"
+    );
+    let post = crate::authoring::compile_in(
+        "---\ntitle: T\ndate: 2026-03-29 02:30\n---\nx\n",
+        None,
+        berlin,
+    )
+    .unwrap_err();
+    assert_eq!((post.field.as_deref(), post.line), (Some("date"), Some(3)));
+    let post = crate::authoring::compile_in(
+        "---\ntitle: T\ndate: 2026-12-01 09:00\n---\nx\n",
+        None,
+        berlin,
+    )
+    .unwrap();
+    assert_eq!(post.date.utc().to_rfc3339(), "2026-12-01T08:00:00+00:00");
+}

@@ -176,8 +176,8 @@ fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-fn compile(sub: &Submission, stem: Option<&str>) -> Result<Post, AppError> {
-    Ok(authoring::compile(&sub.source, stem)?)
+fn compile<P, A>(app: &App<P, A>, sub: &Submission, stem: Option<&str>) -> Result<Post, AppError> {
+    Ok(authoring::compile_in(&sub.source, stem, app.config.zone())?)
 }
 
 fn absolute<P, A>(app: &App<P, A>, path: &str) -> String {
@@ -234,7 +234,7 @@ where
     S: Schedules,
 {
     let sub = submission(req)?;
-    let post = compile(&sub, sub.file_stem.as_deref())?;
+    let post = compile(app, &sub, sub.file_stem.as_deref())?;
     let slug = post.slug.clone();
     let written = app
         .posts
@@ -261,7 +261,7 @@ where
     let slug = url_slug(raw)?;
     let version = if_match(req)?;
     let sub = submission(req)?;
-    let mut post = compile(&sub, Some(slug.as_str()))?;
+    let mut post = compile(app, &sub, Some(slug.as_str()))?;
     let current = existing(app, &slug).await?;
     // Old URLs stay forever: a source without the aliases the post collected (from
     // an earlier rename) keeps them, and a rename adds the URL it leaves.

@@ -30,6 +30,8 @@ pub struct FsStore {
     write_lock: Mutex<()>,
     /// Invalidations the writes queued (in memory: locally there is no CDN).
     outbox: crate::cdn::outbox::MemoryOutbox,
+    /// The site's time zone, for dates written without an offset.
+    zone: chrono_tz::Tz,
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
@@ -65,8 +67,14 @@ struct Snapshot {
 }
 
 impl FsStore {
-    /// Opens `root` (which must be a folder) and loads it.
+    /// Opens `root` (which must be a folder) and loads it, reading dates without an
+    /// offset as UTC.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        Self::open_in(root, chrono_tz::Tz::UTC)
+    }
+
+    /// As [`FsStore::open`], reading dates without an offset in `zone`.
+    pub fn open_in(root: impl Into<PathBuf>, zone: chrono_tz::Tz) -> Result<Self, StoreError> {
         let root = root.into();
         if !root.is_dir() {
             return Err(StoreError::unavailable(
@@ -87,6 +95,7 @@ impl FsStore {
             parsed: Mutex::new(HashMap::new()),
             write_lock: Mutex::new(()),
             outbox: crate::cdn::outbox::MemoryOutbox::default(),
+            zone,
             _watcher: watcher.ok(),
         };
         store.latest()?;
@@ -133,7 +142,7 @@ impl FsStore {
         };
         let mut owners: HashMap<Slug, PathBuf> = HashMap::new();
         for path in &files {
-            let entry = load(path, parsed.remove(path));
+            let entry = load(path, parsed.remove(path), self.zone);
             let shown = path
                 .strip_prefix(&self.root)
                 .unwrap_or(path)
@@ -201,7 +210,7 @@ fn collect_markdown(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) -> std::io:
     Ok(())
 }
 
-fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
+fn load(path: &Path, previous: Option<Parsed>, zone: chrono_tz::Tz) -> Parsed {
     let meta = std::fs::metadata(path).ok();
     let modified = meta.as_ref().and_then(|m| m.modified().ok());
     let len = meta.as_ref().map_or(0, |m| m.len());
@@ -225,7 +234,7 @@ fn load(path: &Path, previous: Option<Parsed>) -> Parsed {
                     e.utf8_error().valid_up_to()
                 ),
             )),
-            Ok(text) => authoring::compile(&text, stem),
+            Ok(text) => authoring::compile_in(&text, stem, zone),
         },
     };
     Parsed {

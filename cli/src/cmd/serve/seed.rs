@@ -19,6 +19,7 @@ pub async fn seed(
     posts: &DynamoPosts,
     assets: &S3Assets,
     dir: &Path,
+    zone: blog_core::frontmatter::Tz,
 ) -> anyhow::Result<()> {
     match dynamo::create_table(&aws::dynamodb(sdk), table).await {
         Ok(()) => println!("created table {}", table),
@@ -39,7 +40,7 @@ pub async fn seed(
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         let stem = path.file_stem().and_then(|s| s.to_str());
-        match blog_core::authoring::compile(&text, stem) {
+        match blog_core::authoring::compile_in(&text, stem, zone) {
             Ok(post) => loaded.push(post),
             Err(e) => eprintln!("skipped {}", e.in_file(path.display().to_string())),
         }

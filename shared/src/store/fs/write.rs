@@ -230,7 +230,8 @@ impl PostWriter for FsStore {
         // Keep the author's text when it reads back as this post from this file name;
         // otherwise (a rename, a slug the file name does not give) write it out whole.
         let stem = target.file_stem().and_then(|s| s.to_str());
-        let keeps = authoring::compile(source, stem).is_ok_and(|p| p.same_content(&post));
+        let keeps =
+            authoring::compile_in(source, stem, self.zone).is_ok_and(|p| p.same_content(&post));
         let text = if keeps {
             source.to_owned()
         } else {

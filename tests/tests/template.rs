@@ -277,3 +277,47 @@ fn storage_calls_give_up_well_before_any_function_times_out() {
         );
     }
 }
+
+#[test]
+fn scheduled_posts_get_a_group_a_role_for_the_drain_and_nothing_more() {
+    let t = template();
+    let r = &t["Resources"];
+    assert_eq!(
+        r["PostSchedules"]["Type"].as_str(),
+        Some("AWS::Scheduler::ScheduleGroup")
+    );
+    // The role: trusted by Scheduler from this account only, allowed to invoke the
+    // drain function and nothing else.
+    let role = &r["SchedulerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        role["Principal"]["Service"].as_str(),
+        Some("scheduler.amazonaws.com")
+    );
+    assert!(format!("{:?}", role["Condition"]).contains("aws:SourceAccount"));
+    let invoke = &r["SchedulerInvokesDrain"]["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(invoke.as_sequence().unwrap().len(), 1);
+    assert_eq!(invoke[0]["Action"].as_str(), Some("lambda:InvokeFunction"));
+    assert!(format!("{:?}", invoke[0]["Resource"]).contains("DrainFunction"));
+    // The publish function: schedules in that group only, and the role passed to
+    // Scheduler only; it names the drain by the name the drain is given.
+    let publish = &r["PublishFunction"]["Properties"];
+    let policies = format!("{:?}", publish["Policies"]);
+    for want in [
+        "scheduler:CreateSchedule",
+        "scheduler:UpdateSchedule",
+        "scheduler:DeleteSchedule",
+        "schedule/${PostSchedules}/*",
+        "iam:PassRole",
+        "iam:PassedToService",
+        "scheduler.amazonaws.com",
+    ] {
+        assert!(policies.contains(want), "{want} in {policies}");
+    }
+    let vars = &publish["Environment"]["Variables"];
+    let target = format!("{:?}", vars["BLOG_SCHEDULE_TARGET"]);
+    let name = format!("{:?}", r["DrainFunction"]["Properties"]["FunctionName"]);
+    assert!(target.contains(":function:${AWS::StackName}-drain"), "{target}");
+    assert!(name.contains("${AWS::StackName}-drain"), "{name}");
+    assert!(format!("{:?}", vars["BLOG_SCHEDULE_ROLE"]).contains("SchedulerRole"));
+    assert!(format!("{:?}", vars["BLOG_SCHEDULE_GROUP"]).contains("PostSchedules"));
+}

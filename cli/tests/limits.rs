@@ -237,17 +237,14 @@ async fn deployed() -> Deployed {
     let (sdk, table, bucket) = empty_site().await;
     let cloudfront = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(5)).await;
     let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let secret = moto::publish_secret(&sdk).await;
-    let mut env = moto::env(moto::endpoint());
-    for (k, v) in [
-        ("BLOG_TABLE", table.as_str()),
-        ("BLOG_BUCKET", bucket.as_str()),
-        ("BLOG_TOKEN_SECRET", secret.as_str()),
-        ("BLOG_DISTRIBUTION_ID", distribution.as_str()),
-        ("AWS_ENDPOINT_URL_CLOUDFRONT", &cloudfront.endpoint()),
-    ] {
-        env.push((k.to_owned(), v.to_owned()));
-    }
+    let (env, _) = moto::function_env(
+        &sdk,
+        &table,
+        &bucket,
+        &distribution,
+        Some(&cloudfront.endpoint()),
+    )
+    .await;
     let mut publish = RuntimeApi::start().await;
     publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
     let mut drain = RuntimeApi::start().await;

@@ -240,3 +240,47 @@ pub async fn publish_secret(sdk: &aws_config::SdkConfig) -> String {
         .unwrap();
     name
 }
+
+/// The drain function's ARN the publish function's schedules name in tests.
+pub const DRAIN_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:blog-drain";
+
+/// Everything the publish and drain functions read from their environment, as the
+/// stack sets it: the emulators, the table and bucket, a fresh publish secret and
+/// schedule group, the distribution, and CloudFront at `cloudfront` when given (a
+/// stand-in) instead of moto. Returns the environment and the schedule group.
+pub async fn function_env(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+    bucket: &str,
+    distribution: &str,
+    cloudfront: Option<&str>,
+) -> (Vec<(String, String)>, String) {
+    let secret = publish_secret(sdk).await;
+    let group = crate::unique_name("posts");
+    blog_core::aws::scheduler(sdk)
+        .create_schedule_group()
+        .name(&group)
+        .send()
+        .await
+        .unwrap();
+    let mut env = self::env(endpoint());
+    for (k, v) in [
+        ("BLOG_TABLE", table),
+        ("BLOG_BUCKET", bucket),
+        ("BLOG_TOKEN_SECRET", secret.as_str()),
+        ("BLOG_DISTRIBUTION_ID", distribution),
+        ("BLOG_BASE_URL", "https://blog.test"),
+        ("BLOG_SCHEDULE_GROUP", group.as_str()),
+        ("BLOG_SCHEDULE_TARGET", DRAIN_ARN),
+        (
+            "BLOG_SCHEDULE_ROLE",
+            "arn:aws:iam::123456789012:role/blog-scheduler",
+        ),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    if let Some(cf) = cloudfront {
+        env.push(("AWS_ENDPOINT_URL_CLOUDFRONT".to_owned(), cf.to_owned()));
+    }
+    (env, group)
+}

@@ -134,18 +134,14 @@ async fn thirty_publishes_in_ten_seconds_lose_no_invalidation() {
     let sdk = moto::sdk_config(moto::endpoint()).await;
     let standin = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(3)).await;
     let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let secret = moto::publish_secret(&sdk).await;
-    let mut env = moto::env(moto::endpoint());
-    env.extend(
-        [
-            ("BLOG_TABLE", table.as_str()),
-            ("BLOG_BUCKET", bucket.as_str()),
-            ("BLOG_TOKEN_SECRET", secret.as_str()),
-            ("BLOG_DISTRIBUTION_ID", distribution.as_str()),
-            ("AWS_ENDPOINT_URL_CLOUDFRONT", &standin.endpoint()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned())),
-    );
+    let (env, _) = moto::function_env(
+        &sdk,
+        &table,
+        &bucket,
+        &distribution,
+        Some(&standin.endpoint()),
+    )
+    .await;
     let mut publish = RuntimeApi::start().await;
     publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
     let mut drain = RuntimeApi::start().await;

@@ -16,7 +16,7 @@ use blog_e2e::api::TOKEN;
 use blog_e2e::events::{self, LambdaResponse, API_EXPECTED};
 use blog_e2e::proxy::Fault;
 use blog_e2e::runtime_api::RuntimeApi;
-use blog_e2e::{fixtures, moto, unique_name};
+use blog_e2e::{fixtures, moto};
 
 struct Stack {
     sdk: aws_config::SdkConfig,
@@ -33,22 +33,7 @@ async fn stack(distribution_override: Option<&str>) -> Stack {
     let sdk = moto::sdk_config(moto::endpoint()).await;
     let real = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
     let distribution = distribution_override.map_or(real, str::to_owned);
-    let secret = unique_name("blog-publish");
-    aws_sdk_secretsmanager::Client::new(&sdk)
-        .create_secret()
-        .name(&secret)
-        .secret_string(
-            serde_json::json!({ "token": TOKEN, "distribution": distribution }).to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let mut env = moto::env(moto::endpoint());
-    env.push(("BLOG_TABLE".into(), table.clone()));
-    env.push(("BLOG_BUCKET".into(), bucket));
-    env.push(("BLOG_TOKEN_SECRET".into(), secret));
-    env.push(("BLOG_DISTRIBUTION_ID".into(), distribution.clone()));
-    env.push(("BLOG_BASE_URL".into(), "https://blog.test".into()));
+    let (env, _) = moto::function_env(&sdk, &table, &bucket, &distribution, None).await;
     Stack {
         sdk,
         table,

@@ -22,11 +22,11 @@ use blog_e2e::cloudfront::QuotaCloudFront;
 use blog_e2e::events::{self, LambdaResponse};
 use blog_e2e::runtime_api::{bootstrap_named, RuntimeApi};
 use blog_e2e::throttle::api_event;
-use blog_e2e::{fixtures, moto, unique_name};
+use blog_e2e::{fixtures, moto};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-const DRAIN_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:blog-drain";
+use blog_e2e::moto::DRAIN_ARN;
 
 struct Deployed {
     sdk: aws_config::SdkConfig,
@@ -44,30 +44,14 @@ async fn deployed() -> Deployed {
     let sdk = moto::sdk_config(moto::endpoint()).await;
     let cloudfront = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(1)).await;
     let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let secret = moto::publish_secret(&sdk).await;
-    let group = unique_name("posts");
-    blog_core::aws::scheduler(&sdk)
-        .create_schedule_group()
-        .name(&group)
-        .send()
-        .await
-        .unwrap();
-    let mut env = moto::env(moto::endpoint());
-    for (k, v) in [
-        ("BLOG_TABLE", table.as_str()),
-        ("BLOG_BUCKET", bucket.as_str()),
-        ("BLOG_TOKEN_SECRET", secret.as_str()),
-        ("BLOG_DISTRIBUTION_ID", distribution.as_str()),
-        ("AWS_ENDPOINT_URL_CLOUDFRONT", &cloudfront.endpoint()),
-        ("BLOG_SCHEDULE_GROUP", group.as_str()),
-        ("BLOG_SCHEDULE_TARGET", DRAIN_ARN),
-        (
-            "BLOG_SCHEDULE_ROLE",
-            "arn:aws:iam::123456789012:role/blog-scheduler",
-        ),
-    ] {
-        env.push((k.to_owned(), v.to_owned()));
-    }
+    let (env, group) = moto::function_env(
+        &sdk,
+        &table,
+        &bucket,
+        &distribution,
+        Some(&cloudfront.endpoint()),
+    )
+    .await;
     let mut publish = RuntimeApi::start().await;
     publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
     let mut drain = RuntimeApi::start().await;

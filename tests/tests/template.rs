@@ -316,7 +316,10 @@ fn scheduled_posts_get_a_group_a_role_for_the_drain_and_nothing_more() {
     let vars = &publish["Environment"]["Variables"];
     let target = format!("{:?}", vars["BLOG_SCHEDULE_TARGET"]);
     let name = format!("{:?}", r["DrainFunction"]["Properties"]["FunctionName"]);
-    assert!(target.contains(":function:${AWS::StackName}-drain"), "{target}");
+    assert!(
+        target.contains(":function:${AWS::StackName}-drain"),
+        "{target}"
+    );
     assert!(name.contains("${AWS::StackName}-drain"), "{name}");
     assert!(format!("{:?}", vars["BLOG_SCHEDULE_ROLE"]).contains("SchedulerRole"));
     assert!(format!("{:?}", vars["BLOG_SCHEDULE_GROUP"]).contains("PostSchedules"));

@@ -131,6 +131,21 @@ fn publish_update_upload_delete_show_on_the_served_site() {
         "{shown}"
     );
 
+    // A post dated later says when it goes live, in UTC, to the minute (rounded up).
+    let later = work.path().join("later.md");
+    std::fs::write(
+        &later,
+        "---\ntitle: Later\ndate: 2099-03-01T08:59:30+01:00\n---\nNot yet.\n",
+    )
+    .unwrap();
+    let out = blog(base, &["publish", later.to_str().unwrap()], TOKEN);
+    assert!(
+        stdout(&out).contains("scheduled for 2099-03-01 08:00 UTC"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
     // Publishing again is a no-op; an edit updates at the current version.
     let out = blog(base, &["publish", f], TOKEN);
     assert!(stdout(&out).starts_with("unchanged"), "{}", stdout(&out));

@@ -19,28 +19,20 @@ use std::time::{Duration, Instant};
 
 use blog_core::cdn::outbox::Outbox;
 use blog_core::post::{Post, Slug};
-use blog_core::store::dynamo::{self, DynamoPosts};
+use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::Posts;
 use blog_e2e::api::TOKEN;
 use blog_e2e::cloudfront::QuotaCloudFront;
-use blog_e2e::runtime_api::{bootstrap_named, RuntimeApi};
+use blog_e2e::deployment::Deployment;
+use blog_e2e::runtime_api::RuntimeApi;
 use blog_e2e::serve::BlogServe;
 use blog_e2e::throttle::Gateway;
-use blog_e2e::{events, moto, unique_name};
+use blog_e2e::{events, moto};
 
 /// A fresh, empty table and bucket.
 async fn empty_site() -> (aws_config::SdkConfig, String, String) {
     let sdk = moto::sdk_config(moto::endpoint()).await;
-    let (table, bucket) = (unique_name("races"), unique_name("assets"));
-    dynamo::create_table(&blog_core::aws::dynamodb(&sdk), &table)
-        .await
-        .unwrap();
-    blog_core::aws::s3(&sdk)
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let (table, bucket) = blog_e2e::deployment::empty_site(&sdk).await;
     (sdk, table, bucket)
 }
 
@@ -234,26 +226,12 @@ struct Deployed {
 }
 
 async fn deployed() -> Deployed {
-    let (sdk, table, bucket) = empty_site().await;
-    let cloudfront = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(5)).await;
-    let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let (env, _) = moto::function_env(
-        &sdk,
-        &table,
-        &bucket,
-        &distribution,
-        Some(&cloudfront.endpoint()),
-    )
-    .await;
-    let mut publish = RuntimeApi::start().await;
-    publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
-    let mut drain = RuntimeApi::start().await;
-    drain.spawn(&bootstrap_named("drain"), "blog-drain", &env);
+    let d = Deployment::start(None, Duration::from_secs(5)).await;
     Deployed {
-        gateway: Gateway::start(publish, 5.0, 10.0).await,
-        drain,
-        cloudfront,
-        posts: DynamoPosts::new(blog_core::aws::dynamodb(&sdk), &table),
+        gateway: Gateway::start(d.publish, 5.0, 10.0).await,
+        drain: d.drain,
+        cloudfront: d.cloudfront,
+        posts: d.posts,
     }
 }
 

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
 
 pub mod cloudfront;
+pub mod deployment;
 pub mod dynamodb_local;
 pub mod events;
 pub mod fixtures;

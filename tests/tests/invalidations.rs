@@ -13,10 +13,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 use blog_core::cdn::outbox::Outbox;
-use blog_core::store::dynamo::DynamoPosts;
 use blog_e2e::cloudfront::QuotaCloudFront;
+use blog_e2e::deployment::Deployment;
 use blog_e2e::events::{self, LambdaResponse};
-use blog_e2e::runtime_api::{bootstrap_named, RuntimeApi};
 use blog_e2e::throttle::api_event;
 use blog_e2e::{fixtures, moto};
 
@@ -130,22 +129,15 @@ fn publish_event(i: usize) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn thirty_publishes_in_ten_seconds_lose_no_invalidation() {
     let content = fixtures::content_dir();
-    let (_, _, table, bucket) = fixtures::seed_aws(moto::endpoint(), content.path()).await;
-    let sdk = moto::sdk_config(moto::endpoint()).await;
-    let standin = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(3)).await;
-    let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let (env, _) = moto::function_env(
-        &sdk,
-        &table,
-        &bucket,
-        &distribution,
-        Some(&standin.endpoint()),
-    )
-    .await;
-    let mut publish = RuntimeApi::start().await;
-    publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
-    let mut drain = RuntimeApi::start().await;
-    drain.spawn(&bootstrap_named("drain"), "blog-drain", &env);
+    let Deployment {
+        sdk: _,
+        posts,
+        group: _,
+        publish,
+        drain,
+        cloudfront: standin,
+        distribution,
+    } = Deployment::start(Some(content.path()), Duration::from_secs(3)).await;
     let drain = Arc::new(drain);
 
     // The quota starts full: someone's "/*" and two batches of seven wildcards
@@ -213,7 +205,6 @@ async fn thirty_publishes_in_ten_seconds_lose_no_invalidation() {
         .await
         .expect("the drains finish")
         .unwrap();
-    let posts = DynamoPosts::new(blog_core::aws::dynamodb(&sdk), &table);
     let left = posts.outbox().await.unwrap();
     assert!(left.pending.is_empty(), "still queued: {left:?}");
 

@@ -16,53 +16,33 @@ use aws_sdk_scheduler::types::ActionAfterCompletion;
 use blog_core::cdn::outbox::Outbox;
 use blog_core::post::Slug;
 use blog_core::schedule::{fire_time, parse_at, schedule_name};
-use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::{NoAssets, PostWriter};
-use blog_e2e::cloudfront::QuotaCloudFront;
+use blog_e2e::deployment::Deployment;
 use blog_e2e::events::{self, LambdaResponse};
-use blog_e2e::runtime_api::{bootstrap_named, RuntimeApi};
+use blog_e2e::fixtures;
 use blog_e2e::throttle::api_event;
-use blog_e2e::{fixtures, moto};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use blog_e2e::moto::DRAIN_ARN;
 
+/// The deployment, seeded with the sample content.
 struct Deployed {
-    sdk: aws_config::SdkConfig,
-    posts: DynamoPosts,
-    group: String,
-    publish: RuntimeApi,
-    drain: RuntimeApi,
-    cloudfront: QuotaCloudFront,
+    d: Deployment,
     _content: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Deployed {
+    type Target = Deployment;
+    fn deref(&self) -> &Deployment {
+        &self.d
+    }
 }
 
 async fn deployed() -> Deployed {
     let content = fixtures::content_dir();
-    let (_, _, table, bucket) = fixtures::seed_aws(moto::endpoint(), content.path()).await;
-    let sdk = moto::sdk_config(moto::endpoint()).await;
-    let cloudfront = QuotaCloudFront::start(moto::endpoint(), Duration::from_secs(1)).await;
-    let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;
-    let (env, group) = moto::function_env(
-        &sdk,
-        &table,
-        &bucket,
-        &distribution,
-        Some(&cloudfront.endpoint()),
-    )
-    .await;
-    let mut publish = RuntimeApi::start().await;
-    publish.spawn(&bootstrap_named("publish"), "blog-publish", &env);
-    let mut drain = RuntimeApi::start().await;
-    drain.spawn(&bootstrap_named("drain"), "blog-drain", &env);
     Deployed {
-        posts: DynamoPosts::new(blog_core::aws::dynamodb(&sdk), &table),
-        sdk,
-        group,
-        publish,
-        drain,
-        cloudfront,
+        d: Deployment::start(Some(content.path()), Duration::from_secs(1)).await,
         _content: content,
     }
 }

@@ -120,6 +120,49 @@ where
     store.queue(&paths, now).await
 }
 
+/// How far back the sweep looks for posts that turned public: longer than its
+/// 15-minute period, so consecutive sweeps overlap.
+pub const SWEEP_WINDOW: TimeDelta = TimeDelta::minutes(20);
+
+/// The sweep's backstop for schedules (one never set, one whose set failed, one
+/// whose delivery Scheduler gave up on, posts dated later before this existed):
+/// every post that turned public within [`SWEEP_WINDOW`] whose page no batch sent
+/// or queued since its time covers gets its paths queued. Returns how many.
+pub async fn sweep<P>(store: &P, now: DateTime<Utc>) -> Result<usize, crate::error::StoreError>
+where
+    P: crate::store::Posts + crate::store::PostWriter + crate::cdn::outbox::Outbox,
+{
+    let query = crate::store::ListQuery {
+        tag: None,
+        cursor: crate::store::Cursor::First,
+        limit: 20,
+        now,
+    };
+    let recent = store.list(&query).await?;
+    let state = store.outbox().await?;
+    let mut queued = 0;
+    for post in recent
+        .posts
+        .iter()
+        .filter(|p| p.date.utc() > now - SWEEP_WINDOW)
+    {
+        let (path, since) = (crate::post::post_path(&post.slug), post.date.utc());
+        let covers = |paths: &[String]| paths.iter().any(|p| *p == path || p == "/*");
+        let covered = state
+            .sent
+            .iter()
+            .any(|s| s.sent_at >= since && covers(&s.paths))
+            || state
+                .pending
+                .iter()
+                .any(|q| q.queued_at >= since && covers(&q.paths));
+        if !covered && fire(store, &post.slug, now).await?.is_some() {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
 /// Why a schedule could not be set or removed (shown to the author).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]

@@ -6,7 +6,8 @@
 //! send (`events/drain/scheduled.json`), before and at the due minute: a post
 //! rescheduled twice has one schedule, its older neighbour links to it from that
 //! minute and not before, CloudFront gets exactly the paths its becoming public
-//! changed, and a post drafted or deleted leaves no schedule.
+//! changed, a post drafted or deleted leaves no schedule, and the sweep sends the
+//! pages of a post that turned public without its schedule firing, once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -273,4 +274,33 @@ async fn drafted_or_deleted_scheduled_posts_leave_no_schedule() {
     assert_eq!(d.schedules().await.len(), 1);
     let out = d.fire(b).await;
     assert_eq!(out["left"], 0, "{out}");
+
+    // A post that turned public without its schedule firing (never set, failed,
+    // or given up): the sweep finds it and sends its pages, once.
+    let c = "schedule-never-came";
+    d.write(
+        "POST",
+        c,
+        None,
+        &source(c, Utc::now() + chrono::Duration::seconds(3), ""),
+    )
+    .await;
+    let out = d.drain.invoke(&events::load_drain("sweep")).await.unwrap();
+    assert_eq!(out["left"], 0, "{out}");
+    let before = d.cloudfront.record().accepted.len();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    d.drain.invoke(&events::load_drain("sweep")).await.unwrap();
+    let record = d.cloudfront.record();
+    let sent: Vec<_> = record.accepted[before..]
+        .iter()
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains(&format!("/posts/{c}/")), "{sent:?}");
+    d.drain.invoke(&events::load_drain("sweep")).await.unwrap();
+    assert_eq!(
+        d.cloudfront.record().accepted.len(),
+        before + 1,
+        "sent twice"
+    );
 }

@@ -237,6 +237,10 @@ fn the_publish_function_reaches_its_secret_only_and_the_drain_its_distribution()
             && policy.contains("distribution/${Distribution}"),
         "{policy}"
     );
+    // It reads a due post (GetItem) and the newest posts (the index) too.
+    for want in ["dynamodb:GetItem", "dynamodb:Query", "/index/byDate"] {
+        assert!(policy.contains(want), "{want} in {policy}");
+    }
     let filters = format!(
         "{:?}",
         drain["Events"]["Outbox"]["Properties"]["FilterCriteria"]

@@ -23,6 +23,9 @@ pub struct Api {
     /// Requests sent and refused for load, for the summary of bulk runs.
     pub sent: Cell<u32>,
     pub refused: Cell<u32>,
+    /// Whether the last call was sent again after a 503: a write's first attempt
+    /// may then have landed with its answer lost.
+    retried_unavailable: Cell<bool>,
 }
 
 /// Sends of one request refused for load before giving up.
@@ -94,6 +97,7 @@ impl Api {
             next_at: Cell::new(Instant::now()),
             sent: Cell::new(0),
             refused: Cell::new(0),
+            retried_unavailable: Cell::new(false),
         })
     }
 
@@ -142,6 +146,7 @@ impl Api {
         if_match: Option<&str>,
     ) -> anyhow::Result<ApiReply> {
         let mut backoff = FIRST_BACKOFF;
+        self.retried_unavailable.set(false);
         for attempt in 1..=LOAD_ATTEMPTS {
             self.pace();
             let (reply, retry_after) = self.send(method, path, &body, if_match)?;
@@ -149,6 +154,9 @@ impl Api {
                 return Ok(reply);
             }
             self.refused.set(self.refused.get() + 1);
+            if reply.status == 503 {
+                self.retried_unavailable.set(true);
+            }
             let wait = retry_wait(retry_after.as_deref(), backoff);
             tracing::info!(
                 status = reply.status,
@@ -217,16 +225,24 @@ impl Api {
         Ok((ApiReply { status, etag, body }, retry_after))
     }
 
+    /// Whether the last call was sent again after a 503.
+    pub fn retried_unavailable(&self) -> bool {
+        self.retried_unavailable.get()
+    }
+
     /// Holds the site's invalidation queue for a bulk run, so it ends in one batch;
     /// the returned guard releases it (also when the run fails). A site that cannot
     /// hold (a stack deployed before the queue existed) gets a warning, and each
     /// write then goes out on its own.
     pub fn hold_invalidations(&self) -> anyhow::Result<Option<HoldGuard<'_>>> {
-        let reply = self.call("POST", "/api/invalidations/hold", Body::None, None)?;
-        if reply.status != 200 {
+        let why = match self.call("POST", "/api/invalidations/hold", Body::None, None) {
+            Ok(reply) if reply.status == 200 => None,
+            Ok(reply) => Some(reply.message()),
+            Err(e) => Some(format!("{e:#}")),
+        };
+        if let Some(why) = why {
             eprintln!(
-                "warning: cannot hold the site's invalidations ({}); each write is invalidated on its own",
-                reply.message()
+                "warning: cannot hold the site's invalidations ({why}); each write is invalidated on its own"
             );
             return Ok(None);
         }

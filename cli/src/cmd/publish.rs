@@ -52,6 +52,24 @@ pub fn publish_source(
         )?,
         _ => bail!("reading {slug}: {}", existing.message()),
     };
+    if reply.status == 412 && api.retried_unavailable() {
+        // A 503 was answered and the update sent again: its first attempt may have
+        // landed with the answer lost. If the post now holds exactly this source, it
+        // did; anything else is someone else's edit, and stays the author's 412.
+        let now = api.call("GET", &format!("/api/posts/{slug}"), Body::None, None)?;
+        let landed = now.status == 200
+            && now.body["source"]
+                .as_str()
+                .and_then(|s| blog_core::authoring::compile(s, Some(stem)).ok())
+                .is_some_and(|p| p.same_content(&post));
+        if landed {
+            return Ok(Outcome {
+                status: "updated".to_owned(),
+                url: api.site_url(now.body["url"].as_str().unwrap_or("/")),
+                notes: vec!["the first attempt had landed; its answer was lost".to_owned()],
+            });
+        }
+    }
     outcome(api, reply)
 }
 
@@ -150,6 +168,16 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
         bail!("{}: {}", args.slug, current.message());
     }
     let reply = api.call("DELETE", &path, Body::None, current.etag.as_deref())?;
+    if matches!(reply.status, 404 | 412) && api.retried_unavailable() {
+        // Sent again after a 503: gone now means the first attempt landed.
+        if api.call("GET", &path, Body::None, None)?.status == 404 {
+            println!(
+                "deleted {} (the first attempt had landed; its answer was lost)",
+                args.slug
+            );
+            return Ok(());
+        }
+    }
     if reply.status != 200 {
         bail!("{}: {}", args.slug, reply.message());
     }

@@ -44,7 +44,12 @@ impl Cdn for CloudFront {
             .send()
             .await
             .map_err(classify)?;
-        Ok(out.invalidation.map(|i| i.id).unwrap_or_default())
+        // An answer without an id cannot be recorded: try again (the same caller
+        // reference gets the same invalidation).
+        out.invalidation
+            .map(|i| i.id)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| CdnError::transient("CloudFront answered without an invalidation id"))
     }
 }
 

@@ -35,7 +35,7 @@ pub const MAX_PATHS: usize = 30;
 pub const EVERYTHING: &str = "/*";
 
 /// Batches sent per drain before it leaves the rest to the next trigger.
-const MAX_BATCHES: usize = 4;
+const MAX_BATCHES: usize = 3;
 
 /// First wait after the CDN refused a batch as busy; it doubles up to [`MAX_DELAY`].
 const FIRST_DELAY: Duration = Duration::from_secs(1);

@@ -180,19 +180,22 @@ pub fn parse_date_in(s: &str, zone: Tz) -> Result<Option<DateTime<FixedOffset>>,
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(Some(d));
     }
-    let naive = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .or_else(|| {
-            [
-                "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%d %H:%M",
-                "%Y-%m-%dT%H:%M:%S",
-                "%Y-%m-%dT%H:%M",
-            ]
-            .iter()
-            .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok())
-        });
+    // A date alone is the start of that day: midnight, or in a zone whose clocks
+    // skip midnight (a daylight saving change at 00:00), the first hour that exists.
+    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok((0..=3)
+            .filter_map(|h| day.and_hms_opt(h, 0, 0))
+            .find_map(|t| zone.from_local_datetime(&t).earliest())
+            .map(|d| d.fixed_offset()));
+    }
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|fmt| NaiveDateTime::parse_from_str(s, fmt).ok());
     let Some(naive) = naive else { return Ok(None) };
     // In a fold (the hour clocks repeat) the earlier instant is meant.
     match zone.from_local_datetime(&naive).earliest() {

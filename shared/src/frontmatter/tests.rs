@@ -294,6 +294,10 @@ fn dates_without_an_offset_are_read_in_the_sites_time_zone() {
             "{s}"
         );
     }
+    // A date alone where the clocks skip midnight: the first hour that exists.
+    let havana: Tz = "America/Havana".parse().unwrap();
+    let start = parse_date_in("2026-03-08", havana).unwrap().unwrap();
+    assert_eq!(start.to_rfc3339(), "2026-03-08T01:00:00-04:00");
     // The hour the clocks skip is refused, saying why.
     let gap = parse_date_in("2026-03-29 02:30", berlin).unwrap_err();
     assert!(

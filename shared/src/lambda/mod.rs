@@ -149,10 +149,17 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
                 .saturating_sub(DRAIN_MARGIN)
                 .max(std::time::Duration::from_secs(1));
             // A scheduled post's schedule names it: queue what its minute changed.
+            // The sweep (an EventBridge scheduled event) looks for posts whose
+            // schedule never came.
             if let Some(slug) = event.payload["scheduled"]["slug"].as_str() {
                 let slug = crate::post::Slug::parse(slug)
                     .map_err(|e| format!("the schedule's slug: {e}"))?;
                 crate::schedule::fire(&drainer.0, &slug, chrono::Utc::now()).await?;
+            } else if event.payload["source"] == "aws.events" {
+                let caught = crate::schedule::sweep(&drainer.0, chrono::Utc::now()).await?;
+                if caught > 0 {
+                    tracing::warn!(caught, "posts turned public without their schedule");
+                }
             }
             let done = crate::cdn::drain::drain(&drainer.0, &drainer.1, budget).await?;
             Ok::<_, Error>(serde_json::json!({

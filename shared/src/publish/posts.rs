@@ -324,7 +324,9 @@ async fn written_answer<P, A, S: Schedules>(
     status: WriteStatus,
     written: Written,
 ) -> Answer {
-    let now = Utc::now();
+    // The write's own moment, so its paths and its schedule agree on whether the
+    // post was public.
+    let now = written.at;
     let actions = schedule::plan(
         written.before.as_ref(),
         written.after.as_ref().map(|v| &v.post),

@@ -207,8 +207,11 @@ pub struct Written {
     pub after: Option<Versioned>,
     /// Other posts whose previous/next links the write changed.
     pub relinked: Vec<Neighbour>,
-    /// The public paths it changed ([`crate::cdn::paths::changed`]).
+    /// The public paths it changed ([`crate::cdn::paths::changed`]) as of `at`.
     pub paths: Vec<String>,
+    /// The moment the paths were computed for: whether the post was public then
+    /// decides both the paths and whether it needs a schedule.
+    pub at: DateTime<Utc>,
     /// The outbox entry holding `paths`, committed with the write (`None` when
     /// nothing public changed).
     pub queued: Option<String>,

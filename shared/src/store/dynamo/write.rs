@@ -197,6 +197,7 @@ impl DynamoPosts {
             relinked: links.relinked,
             paths,
             queued: id,
+            at: now,
         })
     }
 

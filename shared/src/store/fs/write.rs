@@ -88,6 +88,7 @@ impl FsStore {
             relinked,
             paths,
             queued,
+            at: now,
         }
     }
 

@@ -187,9 +187,7 @@ impl QuotaCloudFront {
             quota: quota.clone(),
         };
         let app = axum::Router::new().fallback(handle).with_state(shared);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let addr = crate::serve_loopback(app).await;
         Self { addr, quota }
     }
 

@@ -130,9 +130,7 @@ impl CountingProxy {
             failing: failing.clone(),
         };
         let router = axum::Router::new().fallback(forward).with_state(shared);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let addr = crate::serve_loopback(router).await;
         Self {
             addr,
             calls,

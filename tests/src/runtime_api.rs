@@ -151,9 +151,7 @@ impl RuntimeApi {
             .route(&format!("{PREFIX}/invocation/{{id}}/error"), post(fail))
             .route(&format!("{PREFIX}/init/error"), post(init_error))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let addr = crate::serve_loopback(router).await;
         Self {
             addr,
             sender,

@@ -117,12 +117,7 @@ fn import_one(
         Some(d) => with_date(&source, &d),
         None => source,
     };
-    let file_name = format!("{name}.md");
-    // The slug the site will give it, to know whether it is new.
-    let stem = blog_core::authoring::source_stem(&file_name);
-    let new = blog_core::authoring::compile(&source, Some(stem))
-        .is_ok_and(|p| !existing.contains(p.slug.as_str()));
-    Ok(publish_source(api, &source, &file_name, new)?.status)
+    Ok(publish_source(api, &source, &format!("{name}.md"), Some(existing))?.status)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

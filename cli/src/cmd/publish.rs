@@ -20,22 +20,22 @@ pub struct Outcome {
 }
 
 /// Publishes one source: checked locally first, then created, or updated at the
-/// version the site has now. `new` says the site had no post with its slug when
-/// the caller listed them (a bulk run): then it is created straight away, one
-/// request instead of two, and read first only if that create finds the slug
-/// taken after all.
+/// version the site has now. `listed` is the site's slugs when the caller listed
+/// them (a bulk run): a post not among them is created straight away, one request
+/// instead of two, and read first only if that create finds the slug taken after
+/// all.
 pub fn publish_source(
     api: &Api,
     source: &str,
     file_name: &str,
-    new: bool,
+    listed: Option<&std::collections::HashSet<String>>,
 ) -> anyhow::Result<Outcome> {
     let stem = blog_core::authoring::source_stem(file_name);
     let post =
         blog_core::authoring::compile(source, Some(stem)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = post.slug.as_str();
     let body = json!({ "source": source, "file_name": format!("{stem}.md") });
-    if new {
+    if listed.is_some_and(|slugs| !slugs.contains(slug)) {
         let reply = api.call("POST", "/api/posts", Body::Json(&body), None)?;
         if reply.status != 409 {
             return outcome(api, reply);
@@ -156,7 +156,7 @@ fn publish_file(api: &Api, file: &Path) -> anyhow::Result<Outcome> {
         .file_name()
         .and_then(|n| n.to_str())
         .context("the file name is not UTF-8")?;
-    publish_source(api, &source, name, false)
+    publish_source(api, &source, name, None)
 }
 
 /// `blog delete SLUG`.

@@ -94,6 +94,35 @@ pub enum DrainError {
     },
 }
 
+/// One invocation of the drain function, whatever woke it: a scheduled post's
+/// schedule (`{"scheduled": {"slug": ..}}`) first queues what that post's minute
+/// changed; the sweep (an EventBridge scheduled event) first looks for posts whose
+/// schedule never came; the table's stream needs nothing first. Then everything
+/// pending is sent.
+pub async fn on_event<P, C>(
+    store: &P,
+    cdn: &C,
+    event: &serde_json::Value,
+    budget: Duration,
+) -> Result<Drained, DrainError>
+where
+    P: crate::store::Posts + crate::store::PostWriter + Outbox,
+    C: Cdn,
+{
+    let now = Utc::now();
+    if let Some(slug) = event["scheduled"]["slug"].as_str() {
+        let slug = crate::post::Slug::parse(slug)
+            .map_err(|e| StoreError::Corrupt(format!("the schedule's slug: {e}")))?;
+        crate::schedule::fire(store, &slug, now).await?;
+    } else if event["source"] == "aws.events" {
+        let caught = crate::schedule::sweep(store, now).await?;
+        if caught > 0 {
+            tracing::warn!(caught, "posts turned public without their schedule");
+        }
+    }
+    drain(store, cdn, budget).await
+}
+
 /// Sends everything pending, retrying while the CDN is busy until `budget` runs out.
 pub async fn drain<O: Outbox, C: Cdn>(
     outbox: &O,

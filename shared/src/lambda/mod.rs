@@ -130,38 +130,34 @@ pub async fn drain_from_env() -> Result<Drainer, Error> {
 #[cfg(feature = "lambda-drain")]
 const DRAIN_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs the drain for every event, whatever its source (the table's stream, the
-/// sweep schedule, a scheduled post's schedule): each drains the whole outbox. An
-/// error (entries still pending) fails the invocation, so the stream retries the
-/// batch and, after its last retry, records it in the on-failure queue, whose
-/// alarm tells the author; the entries themselves stay queued for the next drain.
+/// Runs [`crate::cdn::drain::on_event`] for every event, whatever its source (the
+/// table's stream, the sweep schedule, a scheduled post's schedule). An error
+/// (entries still pending) fails the invocation, so the stream retries the batch
+/// and, after its last retry, records it in the on-failure queue, whose alarm
+/// tells the author; the entries themselves stay queued for the next drain.
 #[cfg(feature = "lambda-drain")]
 pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
     let drainer: &'static Drainer = Box::leak(Box::new(drainer));
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let deadline_ms = event.context.deadline;
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+            let left = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
             let budget = left
                 .saturating_sub(DRAIN_MARGIN)
                 .max(std::time::Duration::from_secs(1));
-            // A scheduled post's schedule names it: queue what its minute changed.
-            // The sweep (an EventBridge scheduled event) looks for posts whose
-            // schedule never came.
-            if let Some(slug) = event.payload["scheduled"]["slug"].as_str() {
-                let slug = crate::post::Slug::parse(slug)
-                    .map_err(|e| format!("the schedule's slug: {e}"))?;
-                crate::schedule::fire(&drainer.0, &slug, chrono::Utc::now()).await?;
-            } else if event.payload["source"] == "aws.events" {
-                let caught = crate::schedule::sweep(&drainer.0, chrono::Utc::now()).await?;
-                if caught > 0 {
-                    tracing::warn!(caught, "posts turned public without their schedule");
-                }
-            }
-            let done = crate::cdn::drain::drain(&drainer.0, &drainer.1, budget).await?;
+            let (store, cdn) = drainer;
+            // Boxed, as the page routes are: inlined into the runtime's future it
+            // overflows rustc's layout query depth.
+            let done = Box::pin(crate::cdn::drain::on_event(
+                store,
+                cdn,
+                &event.payload,
+                budget,
+            ))
+            .await?;
             Ok::<_, Error>(serde_json::json!({
                 "sent": done.sent,
                 "left": done.left,

@@ -28,11 +28,7 @@ pub async fn show<P: Outbox, A>(app: &App<P, A>) -> Result<Answer, AppError> {
     let state = app.posts.outbox().await?;
     Ok(Answer::ok(&Status {
         held: state.held(Utc::now()),
-        next_batch: if state.pending.is_empty() {
-            Vec::new()
-        } else {
-            drain::batch(&state.pending)
-        },
+        next_batch: drain::batch(&state.pending),
         state,
     }))
 }

@@ -64,37 +64,34 @@ fn off() -> Result<FlexibleTimeWindow, ScheduleError> {
         .map_err(|e| ScheduleError(e.to_string()))
 }
 
-impl Schedules for EventBridge {
-    async fn set(&self, slug: &Slug, at: DateTime<Utc>) -> Result<(), ScheduleError> {
-        let name = schedule_name(slug);
-        let created = self
-            .client
-            .create_schedule()
-            .name(&name)
-            .group_name(&self.group)
-            .schedule_expression(at_expression(at))
+/// The whole schedule, on a CreateSchedule or an UpdateSchedule (an update
+/// replaces every field, so both carry the same ones).
+macro_rules! schedule {
+    ($builder:expr, $bridge:expr, $slug:expr, $at:expr) => {
+        $builder
+            .name(schedule_name($slug))
+            .group_name(&$bridge.group)
+            .schedule_expression(at_expression($at))
             .schedule_expression_timezone("UTC")
             .flexible_time_window(off()?)
             .action_after_completion(ActionAfterCompletion::Delete)
-            .target(self.target(slug, at)?)
+            .target($bridge.target($slug, $at)?)
+    };
+}
+
+impl Schedules for EventBridge {
+    async fn set(&self, slug: &Slug, at: DateTime<Utc>) -> Result<(), ScheduleError> {
+        match schedule!(self.client.create_schedule(), self, slug, at)
             .send()
-            .await;
-        match created {
+            .await
+        {
             Ok(_) => Ok(()),
             // It exists (the post was scheduled before): replace it whole.
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conflict_exception()) =>
             {
-                self.client
-                    .update_schedule()
-                    .name(&name)
-                    .group_name(&self.group)
-                    .schedule_expression(at_expression(at))
-                    .schedule_expression_timezone("UTC")
-                    .flexible_time_window(off()?)
-                    .action_after_completion(ActionAfterCompletion::Delete)
-                    .target(self.target(slug, at)?)
+                schedule!(self.client.update_schedule(), self, slug, at)
                     .send()
                     .await
                     .map(|_| ())

@@ -49,6 +49,31 @@ impl DynamoPosts {
     }
 }
 
+impl DynamoPosts {
+    /// Every item `query` finds, page after page.
+    async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        context: &str,
+    ) -> Result<Vec<items::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(context, e))?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
 /// A failed SDK call: the store is unavailable for now.
 fn unavailable<E: std::error::Error + Send + Sync + 'static>(
     context: &str,

@@ -18,26 +18,15 @@ use crate::error::StoreError;
 impl DynamoPosts {
     /// Every item in the outbox's partition, read consistently.
     async fn outbox_items(&self) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(OUTBOX_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable("reading the invalidation queue", e))?;
-            items.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(OUTBOX_PK))
+            .consistent_read(true);
+        self.query_all(query, "reading the invalidation queue")
+            .await
     }
 }
 

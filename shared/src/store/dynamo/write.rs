@@ -330,29 +330,19 @@ impl PostWriter for DynamoPosts {
     async fn index(&self) -> Result<Vec<IndexEntry>, StoreError> {
         let mut out = Vec::new();
         for (partition, draft) in [(PUBLISHED, false), (DRAFTS, true)] {
-            let mut start = None;
-            loop {
-                let page = self
-                    .link_query()
-                    .index_name(BY_DATE)
-                    .key_condition_expression("gsi1pk = :p")
-                    .expression_attribute_values(":p", s(partition))
-                    .scan_index_forward(false)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| unavailable("listing every post", e))?;
-                out.extend(links_of(page.items)?.into_iter().map(|n| IndexEntry {
-                    slug: n.slug,
-                    title: n.title,
-                    date: n.date,
-                    draft,
-                }));
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
+            let query = self
+                .link_query()
+                .index_name(BY_DATE)
+                .key_condition_expression("gsi1pk = :p")
+                .expression_attribute_values(":p", s(partition))
+                .scan_index_forward(false);
+            let items = self.query_all(query, "listing every post").await?;
+            out.extend(links_of(Some(items))?.into_iter().map(|n| IndexEntry {
+                slug: n.slug,
+                title: n.title,
+                date: n.date,
+                draft,
+            }));
         }
         out.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
         Ok(out)

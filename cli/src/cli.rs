@@ -33,6 +33,20 @@ pub enum Command {
     Upload(UploadArgs),
     /// Show the CDN invalidations queued, held and recently sent.
     Status(StatusArgs),
+    /// Show which renderer made the stored posts, and re-render those an older one
+    /// made (a deploy does it by itself; this finishes it now).
+    Rerender(RerenderArgs),
+}
+
+/// Options of `blog rerender`.
+#[derive(Debug, Args)]
+pub struct RerenderArgs {
+    /// Only show the versions and the posts an older renderer made.
+    #[arg(long)]
+    pub check: bool,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
 }
 
 /// Options of `blog status`.

@@ -68,6 +68,7 @@ pub fn compile_in(
         ));
     }
     let rendered = markdown::render(&doc.body);
+    let description_from_body = front.summary.is_none();
     let description = front.summary.unwrap_or(rendered.summary_text);
     Ok(Post {
         slug,
@@ -84,9 +85,30 @@ pub fn compile_in(
         summary_html: rendered.summary_html,
         toc: rendered.toc,
         reading_minutes: rendered.reading_minutes,
+        renderer: crate::version::RENDERER.to_owned(),
+        description_from_body,
         previous: None,
         next: None,
     })
+}
+
+/// `post` rendered again from its stored Markdown by this build's renderer: what
+/// publishing its source again would store, links and every other field kept.
+pub fn rerender(post: &Post) -> Post {
+    let rendered = markdown::render(&post.markdown);
+    Post {
+        html: rendered.html,
+        summary_html: rendered.summary_html,
+        toc: rendered.toc,
+        reading_minutes: rendered.reading_minutes,
+        description: if post.description_from_body {
+            rendered.summary_text
+        } else {
+            post.description.clone()
+        },
+        renderer: crate::version::RENDERER.to_owned(),
+        ..post.clone()
+    }
 }
 
 /// The first character XML 1.0 does not allow (C0 controls other than tab, line
@@ -126,7 +148,8 @@ pub fn to_source(post: &Post) -> String {
         draft: bool,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         tags: Vec<&'a str>,
-        summary: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary: Option<&'a str>,
         #[serde(skip_serializing_if = "<[String]>::is_empty")]
         aliases: &'a [String],
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,7 +162,8 @@ pub fn to_source(post: &Post) -> String {
         updated: post.updated.map(crate::post::PostDate::rfc3339),
         draft: post.draft,
         tags: post.tags.iter().map(|t| t.as_str()).collect(),
-        summary: &post.description,
+        // A description taken from the body is left to be taken again.
+        summary: (!post.description_from_body).then_some(post.description.as_str()),
         aliases: &post.aliases,
         image: post.image.as_deref(),
     };

@@ -10,7 +10,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 /// AWS endpoint the blog calls chains to one. Trusting only these spares each cold
 /// start from reading the ~150 system certificates (which the SDK's default client
 /// does while the config loads), and narrows whom the functions trust.
-const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
+pub(crate) const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
 
 /// Loads region, credentials and endpoint from the environment, once.
 pub async fn sdk_config() -> SdkConfig {

@@ -41,11 +41,13 @@ pub mod post;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod render;
+pub mod rerender;
 pub mod routes;
 pub mod schedule;
 pub mod settings;
 pub mod store;
 pub mod urls;
+pub mod version;
 
 pub use app::App;
 pub use config::Config;

@@ -54,6 +54,15 @@ pub struct Post {
     pub toc: Vec<TocEntry>,
     /// Estimated reading time in whole minutes, at least 1.
     pub reading_minutes: u32,
+    /// The [`crate::version::RENDERER`] that rendered `html`, `summary_html`, `toc`,
+    /// `reading_minutes` (and `description` when it came from the body); empty for
+    /// posts stored before versions were recorded.
+    #[serde(default)]
+    pub renderer: String,
+    /// Whether `description` was taken from the body (no `summary` in the front
+    /// matter), so a re-render derives it again.
+    #[serde(default)]
+    pub description_from_body: bool,
     /// The next older non-draft post, kept with the post so a page view stays one read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Neighbour>,

@@ -81,7 +81,7 @@ enum Op<'a> {
 
 async fn apply<P, A>(app: &App<P, A>, op: &Op<'_>) -> Answer
 where
-    P: Posts + PostWriter + blog_core::cdn::outbox::Outbox,
+    P: Posts + PostWriter + blog_core::cdn::outbox::Outbox + blog_core::rerender::RenderLedger,
     A: blog_core::store::AssetWriter,
 {
     let p = api::publisher();

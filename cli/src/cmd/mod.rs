@@ -4,6 +4,7 @@ mod api;
 mod import;
 mod new;
 mod publish;
+mod rerender;
 mod serve;
 mod status;
 
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delete(args) => publish::delete(args),
         Command::Upload(args) => publish::upload(args),
         Command::Status(args) => status::run(args),
+        Command::Rerender(args) => rerender::run(args),
     }
 }

@@ -94,21 +94,47 @@ pub enum DrainError {
     },
 }
 
+/// Time an invocation keeps for sending after re-rendering: a busy CDN is waited
+/// out within it.
+#[cfg(feature = "authoring")]
+const SEND_SHARE: Duration = Duration::from_secs(30);
+
+/// What one invocation of the drain function did.
+#[cfg(feature = "authoring")]
+#[derive(Debug)]
+pub struct Woken {
+    /// The re-render's progress (`up_to_date` on almost every invocation).
+    pub rerender: crate::rerender::Progress,
+    /// CloudFormation requests to answer now: the re-render they wait for ended
+    /// (or the request is a Delete, which waits for nothing).
+    pub answer: Vec<serde_json::Value>,
+    /// What was sent; an error leaves entries pending (the answers above are
+    /// still due: the re-render ended).
+    pub drained: Result<Drained, DrainError>,
+}
+
 /// One invocation of the drain function, whatever woke it: a scheduled post's
 /// schedule (`{"scheduled": {"slug": ..}}`) first queues what that post's minute
 /// changed; the sweep (an EventBridge scheduled event) first looks for posts whose
-/// schedule never came; the table's stream needs nothing first. Then everything
-/// pending is sent.
+/// schedule never came; the table's stream needs nothing first. Every invocation
+/// then brings the site up to this build's versions when they differ (one read
+/// when they do not; a CloudFormation request from a deploy waits for it, see
+/// `crate::rerender`), and everything pending is sent.
+#[cfg(feature = "authoring")]
 pub async fn on_event<P, C>(
     store: &P,
     cdn: &C,
     event: &serde_json::Value,
     budget: Duration,
-) -> Result<Drained, DrainError>
+) -> Result<Woken, DrainError>
 where
-    P: crate::store::Posts + crate::store::PostWriter + Outbox,
+    P: crate::store::Posts
+        + crate::store::PostWriter
+        + Outbox
+        + crate::rerender::RenderLedger,
     C: Cdn,
 {
+    let start = Instant::now();
     let now = Utc::now();
     if let Some(slug) = event["scheduled"]["slug"].as_str() {
         let slug = crate::post::Slug::parse(slug)
@@ -120,7 +146,36 @@ where
             tracing::warn!(caught, "posts turned public without their schedule");
         }
     }
-    drain(store, cdn, budget).await
+    let request = event
+        .get("RequestType")
+        .is_some()
+        .then(|| event.clone());
+    let (mut rerender, mut answer) = (crate::rerender::Progress::default(), Vec::new());
+    if request.as_ref().is_some_and(|r| r["RequestType"] == "Delete") {
+        // Removing the resource leaves the posts as they are.
+        answer.extend(request);
+    } else {
+        let until = start + budget.saturating_sub(SEND_SHARE).max(budget / 2);
+        let (progress, answered) =
+            crate::rerender::step(store, request, until.into_std()).await?;
+        if !progress.up_to_date {
+            tracing::info!(
+                rerendered = progress.rerendered.len(),
+                raced = progress.raced.len(),
+                failed = progress.failed.len(),
+                left = progress.left,
+                invalidation = progress.invalidation.as_deref(),
+                "brought the site to this build's versions"
+            );
+        }
+        (rerender, answer) = (progress, answered);
+    }
+    let drained = drain(store, cdn, budget.saturating_sub(start.elapsed())).await;
+    Ok(Woken {
+        rerender,
+        answer,
+        drained,
+    })
 }
 
 /// Sends everything pending, retrying while the CDN is busy until `budget` runs out.

@@ -9,6 +9,7 @@
 //! | `/api/assets/uploads` | `POST` (a presigned upload for larger files) |
 //! | `/api/invalidations` | `GET` (queued, held and recently sent invalidations) |
 //! | `/api/invalidations/hold` | `POST` (hold the queue, `?seconds=`), `DELETE` (release it) |
+//! | `/api/rerender` | `GET` (the renderer versions, posts an older one made), `POST` (re-render them now) |
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -28,6 +29,7 @@ pub mod assets;
 pub mod invalidations;
 pub mod posts;
 pub mod replies;
+pub mod rerender;
 
 /// What the API adds to the app: the token it checks and where scheduled posts'
 /// schedules go. (Invalidations go through the store's outbox, written with each
@@ -55,6 +57,8 @@ pub enum ApiRoute<'a> {
     Invalidations,
     /// `/api/invalidations/hold`.
     Hold,
+    /// `/api/rerender`.
+    Rerender,
 }
 
 /// Matches a path under `/api/`.
@@ -68,6 +72,7 @@ pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
         ["assets", "uploads"] => ApiRoute::Uploads,
         ["invalidations"] => ApiRoute::Invalidations,
         ["invalidations", "hold"] => ApiRoute::Hold,
+        ["rerender"] => ApiRoute::Rerender,
         _ => return None,
     })
 }
@@ -109,7 +114,7 @@ fn to_json(body: &impl Serialize) -> Value {
 /// Answers one API request.
 pub async fn handle<P, A, S>(app: &App<P, A>, publisher: &Publisher<S>, req: Request) -> Response
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + crate::rerender::RenderLedger,
     A: AssetWriter,
     S: Schedules,
 {
@@ -138,7 +143,7 @@ async fn dispatch<P, A, S>(
     req: &Request,
 ) -> Result<Answer, AppError>
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + crate::rerender::RenderLedger,
     A: AssetWriter,
     S: Schedules,
 {
@@ -160,6 +165,8 @@ where
         (ApiRoute::Invalidations, &Method::GET) => invalidations::show(app).await,
         (ApiRoute::Hold, &Method::POST) => invalidations::hold(app, req).await,
         (ApiRoute::Hold, &Method::DELETE) => invalidations::release(app).await,
+        (ApiRoute::Rerender, &Method::GET) => rerender::show(app).await,
+        (ApiRoute::Rerender, &Method::POST) => rerender::run(app).await,
         (r, m) => Err(AppError::MethodNotAllowed {
             method: m.to_string(),
             allow: match r {
@@ -168,6 +175,7 @@ where
                 ApiRoute::Assets | ApiRoute::Uploads => "POST",
                 ApiRoute::Invalidations => "GET",
                 ApiRoute::Hold => "POST, DELETE",
+                ApiRoute::Rerender => "GET, POST",
             },
         }),
     }

@@ -38,6 +38,8 @@ fn sample_post(title: &str) -> Post {
             },
         ],
         reading_minutes: 3,
+        renderer: String::new(),
+        description_from_body: false,
         previous: None,
         next: None,
     }

@@ -30,6 +30,8 @@ pub struct FsStore {
     write_lock: Mutex<()>,
     /// Invalidations the writes queued (in memory: locally there is no CDN).
     outbox: crate::cdn::outbox::MemoryOutbox,
+    /// The site's versions (its posts are rendered as its files are read).
+    ledger: crate::rerender::MemoryLedger,
     /// The site's time zone, for dates written without an offset.
     zone: chrono_tz::Tz,
     _watcher: Option<notify::RecommendedWatcher>,
@@ -95,6 +97,7 @@ impl FsStore {
             parsed: Mutex::new(HashMap::new()),
             write_lock: Mutex::new(()),
             outbox: crate::cdn::outbox::MemoryOutbox::default(),
+            ledger: crate::rerender::MemoryLedger::default(),
             zone,
             _watcher: watcher.ok(),
         };

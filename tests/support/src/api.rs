@@ -64,7 +64,7 @@ pub fn request(
 /// Sends one request through the API handler.
 pub async fn call<P, A>(app: &App<P, A>, p: &Publisher, req: http::Request<Bytes>) -> Answer
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     let res = publish::handle(app, p, req).await;
@@ -82,7 +82,7 @@ where
 /// `POST /api/posts` with a Markdown body.
 pub async fn create<P, A>(app: &App<P, A>, p: &Publisher, source: &str) -> Answer
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     let req = request(
@@ -97,7 +97,7 @@ where
 /// `GET` the post's version, then `PUT` the source at it.
 pub async fn update<P, A>(app: &App<P, A>, p: &Publisher, slug: &str, source: &str) -> Answer
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     let body = Bytes::from(source.to_owned());
@@ -107,7 +107,7 @@ where
 /// `GET` the post's version, then `DELETE` at it.
 pub async fn delete<P, A>(app: &App<P, A>, p: &Publisher, slug: &str) -> Answer
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     at_current_version(app, p, "DELETE", slug, None, Bytes::new()).await
@@ -123,7 +123,7 @@ async fn at_current_version<P, A>(
     body: Bytes,
 ) -> Answer
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     let path = format!("/api/posts/{slug}");
@@ -136,7 +136,7 @@ where
 /// The `ETag` of the post at `path` (`/api/posts/{slug}`).
 async fn current_etag<P, A>(app: &App<P, A>, p: &Publisher, path: &str) -> String
 where
-    P: Posts + PostWriter + Outbox,
+    P: Posts + PostWriter + Outbox + blog_core::rerender::RenderLedger,
     A: AssetWriter,
 {
     let current = call(app, p, request("GET", path, &[], Bytes::new())).await;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::cdn::outbox::{Queued, Sent, SENT_KEEP_DAYS};
 use crate::error::StoreError;
 use crate::post::{Post, PostSummary, Slug, Tag};
+use crate::rerender::{Job, SiteVersions};
 
 /// Name of the sparse index of published posts by date.
 pub const BY_DATE: &str = "byDate";
@@ -43,6 +44,11 @@ pub(super) const QUEUED_PREFIX: &str = "Q#";
 pub(super) const HOLD_SK: &str = "HOLD";
 pub(super) const SENT_PREFIX: &str = "SENT#";
 pub(super) const ALIAS_SK: &str = "ALIAS";
+/// The re-render's partition: the versions the site is at (`STATE`) and an
+/// unfinished run (`JOB`), see `crate::rerender`.
+pub(super) const RENDER_PK: &str = "RENDER";
+pub(super) const STATE_SK: &str = "STATE";
+pub(super) const JOB_SK: &str = "JOB";
 
 pub(super) fn post_pk(slug: &Slug) -> String {
     format!("POST#{slug}")
@@ -220,4 +226,56 @@ pub(super) fn item_size(item: &Item) -> usize {
         }
     }
     item.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
+/// The versions the site's posts and cached pages were made with.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct VersionsItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    pub versions: SiteVersions,
+}
+
+impl VersionsItem {
+    pub fn new(versions: SiteVersions) -> Self {
+        Self {
+            pk: RENDER_PK.into(),
+            sk: STATE_SK.into(),
+            versions,
+        }
+    }
+}
+
+/// An unfinished re-render; the requests it must answer as JSON text (they are
+/// CloudFormation's events, kept as sent).
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct JobItem {
+    pk: String,
+    sk: String,
+    left: usize,
+    at: chrono::DateTime<chrono::Utc>,
+    requests: String,
+}
+
+impl JobItem {
+    pub fn new(job: &Job) -> Self {
+        Self {
+            pk: RENDER_PK.into(),
+            sk: JOB_SK.into(),
+            left: job.left,
+            at: job.at,
+            requests: serde_json::Value::from(job.requests.clone()).to_string(),
+        }
+    }
+
+    pub fn job(self) -> Result<Job, StoreError> {
+        let requests = serde_json::from_str(&self.requests)
+            .map_err(|e| StoreError::Corrupt(format!("the re-render's requests: {e}")))?;
+        Ok(Job {
+            requests,
+            left: self.left,
+            at: self.at,
+        })
+    }
 }

@@ -10,6 +10,8 @@
 //! | queued invalidation | `OUTBOX` | `Q#<revision>` | the paths one write changed (see `crate::cdn`) |
 //! | hold | `OUTBOX` | `HOLD` | `until`: the drain waits (a bulk import) |
 //! | sent batch | `OUTBOX` | `SENT#<time>#<id>` | what the CDN accepted; `expires` (TTL) |
+//! | site versions | `RENDER` | `STATE` | the `renderer` and `pages` versions the site is at (`crate::rerender`) |
+//! | unfinished re-render | `RENDER` | `JOB` | posts `left`, the CloudFormation `requests` to answer |
 //!
 //! The sparse index `byDate` (gsi1pk, gsi1sk) projects only listing fields. A page
 //! view is one request: GetItem for a post, one Query for a listing, a tag page or a
@@ -27,6 +29,7 @@ mod links;
 mod outbox;
 mod read;
 mod tx;
+mod versions;
 mod write;
 
 pub use admin::create_table;

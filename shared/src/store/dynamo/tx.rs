@@ -7,12 +7,13 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::items::{
     alias_pk, item_size, key, post_pk, s, tag_pk, to_item, AliasItem, EntryItem, Item, PostItem,
-    QueuedItem, SentItem, ALIAS_SK, FEED_PK, MAX_ITEM_BYTES, POST_SK, SITE_PK,
+    QueuedItem, SentItem, VersionsItem, ALIAS_SK, FEED_PK, MAX_ITEM_BYTES, POST_SK, SITE_PK,
 };
 use super::links::LinkPlan;
 use crate::cdn::outbox::{Queued, Sent};
 use crate::error::StoreError;
 use crate::post::{post_path, Post, Slug};
+use crate::rerender::SiteVersions;
 
 /// What one part of the transaction guards, to explain a cancellation.
 #[derive(Debug, Clone)]
@@ -291,6 +292,24 @@ impl<'a> Tx<'a> {
     pub fn sent(&mut self, sent: &Sent) -> Result<(), StoreError> {
         let item = to_item(&SentItem::new(sent.clone()))?;
         self.put(item, Guard::default(), Part::Other)
+    }
+
+    /// The site's versions, replacing `from` only while it is still recorded.
+    pub fn versions(
+        &mut self,
+        from: Option<&SiteVersions>,
+        to: &SiteVersions,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&VersionsItem::new(to.clone()))?;
+        let guard = match from {
+            None => Guard::when("attribute_not_exists(pk)"),
+            Some(seen) => Guard::when("#r = :r AND #p = :p")
+                .name("#r", "renderer")
+                .name("#p", "pages")
+                .value(":r", s(&seen.renderer))
+                .value(":p", s(&seen.pages)),
+        };
+        self.put(item, guard, Part::Other)
     }
 
     /// The site revision: the lock that keeps neighbour updates from interleaving.

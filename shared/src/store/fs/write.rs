@@ -311,6 +311,44 @@ impl AssetWriter for FsStore {
     }
 }
 
+impl crate::rerender::RenderLedger for FsStore {
+    async fn stale(&self, renderer: &str) -> Result<Vec<Slug>, StoreError> {
+        let snapshot = self.latest()?;
+        let mut slugs: Vec<Slug> = snapshot
+            .by_slug
+            .values()
+            .filter(|p| p.renderer != renderer)
+            .map(|p| p.slug.clone())
+            .collect();
+        slugs.sort();
+        Ok(slugs)
+    }
+
+    async fn site_versions(&self) -> Result<Option<crate::rerender::SiteVersions>, StoreError> {
+        Ok(self.ledger.versions())
+    }
+
+    async fn record_versions(
+        &self,
+        from: Option<&crate::rerender::SiteVersions>,
+        to: &crate::rerender::SiteVersions,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let recorded = self.ledger.record(from, to);
+        Ok(recorded.then(|| self.outbox.push(paths, now)).flatten())
+    }
+
+    async fn job(&self) -> Result<Option<crate::rerender::Job>, StoreError> {
+        Ok(self.ledger.job())
+    }
+
+    async fn set_job(&self, job: Option<&crate::rerender::Job>) -> Result<(), StoreError> {
+        self.ledger.set_job(job);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

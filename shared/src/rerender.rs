@@ -1,0 +1,280 @@
+//! Bringing a deployed site up to its code. Post HTML is rendered once, at publish,
+//! and stored; a deploy whose renderer differs ([`crate::version::RENDERER`])
+//! re-renders every post that an older one made, from its stored Markdown, through
+//! the store's one conditional writer, and a deploy whose pages differ
+//! ([`crate::version::PAGES`]: templates, styles, the renderer) queues one `/*`.
+//!
+//! The store records the versions its posts and cached pages were made with
+//! ([`SiteVersions`]); a run compares them with its own, so it is safe to start from
+//! anywhere, any number of times: the deploy's custom resource, the drain's sweep,
+//! `blog rerender`. Each post is written conditional on the version it was read
+//! at, so a publish racing the re-render wins and the re-render skips that post;
+//! a run cut short leaves the rest for the next, which finds them by their stamp;
+//! the versions are recorded, with the `/*`, in one conditional write, so two runs
+//! finishing together queue one invalidation.
+
+use std::future::Future;
+#[cfg(feature = "authoring")]
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "authoring")]
+use crate::cdn::outbox::Outbox;
+use crate::error::StoreError;
+use crate::post::Slug;
+#[cfg(feature = "authoring")]
+use crate::store::{Expected, PostWriter};
+
+#[cfg(feature = "lambda-drain")]
+pub mod cloudformation;
+
+/// What a site's stored posts and cached pages were made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteVersions {
+    /// The renderer every stored post was brought to.
+    pub renderer: String,
+    /// The pages the CDN was last told about.
+    pub pages: String,
+}
+
+impl SiteVersions {
+    /// This build's.
+    pub fn current() -> Self {
+        Self {
+            renderer: crate::version::RENDERER.to_owned(),
+            pages: crate::version::PAGES.to_owned(),
+        }
+    }
+}
+
+/// A store's record of its versions and of an unfinished run.
+pub trait RenderLedger: Send + Sync {
+    /// Posts (drafts and scheduled ones included) whose stored HTML was not made
+    /// by `renderer`.
+    fn stale(&self, renderer: &str) -> impl Future<Output = Result<Vec<Slug>, StoreError>> + Send;
+
+    /// The versions recorded (`None` before the first run).
+    fn site_versions(
+        &self,
+    ) -> impl Future<Output = Result<Option<SiteVersions>, StoreError>> + Send;
+
+    /// Records `to` in place of `from` and queues `paths`, in one write that only
+    /// lands while `from` is still what is recorded; returns the queued entry's id,
+    /// or `None` when another run recorded first.
+    fn record_versions(
+        &self,
+        from: Option<&SiteVersions>,
+        to: &SiteVersions,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// The unfinished run's record: the request to answer when it ends (a
+    /// CloudFormation event) and how many posts were left.
+    fn job(&self) -> impl Future<Output = Result<Option<Job>, StoreError>> + Send;
+
+    /// Records an unfinished run (the DynamoDB store's stream starts the next at
+    /// once), or removes the record (`None`).
+    fn set_job(&self, job: Option<&Job>) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An unfinished run, as recorded between invocations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// The events to answer when the run ends (CloudFormation requests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<serde_json::Value>,
+    /// Posts still to re-render when it was recorded.
+    pub left: usize,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Whether the site already matched this build (nothing was read but the versions).
+    pub up_to_date: bool,
+    /// Posts re-rendered.
+    pub rerendered: Vec<Slug>,
+    /// Posts another write changed first (they carry that write's HTML).
+    pub raced: Vec<Slug>,
+    /// Posts that could not be stored again, with why (they keep their old HTML).
+    pub failed: Vec<(Slug, String)>,
+    /// Posts left for the next run (time ran out).
+    pub left: usize,
+    /// The `/*` entry queued when the versions were recorded.
+    pub invalidation: Option<String>,
+}
+
+impl Progress {
+    /// Whether the run reached the end (the versions are recorded).
+    pub fn finished(&self) -> bool {
+        self.left == 0
+    }
+}
+
+#[cfg(feature = "authoring")]
+/// Brings the store up to this build: re-renders stale posts until `deadline`,
+/// then records the versions and queues one `/*` if they changed. `force` checks
+/// every post's stamp even when the versions recorded match this build's. The
+/// outbox is held while posts are written, so their own paths and the `/*` leave
+/// as one batch.
+pub async fn run<S>(
+    store: &S,
+    force: bool,
+    deadline: Instant,
+    now: DateTime<Utc>,
+) -> Result<Progress, StoreError>
+where
+    S: PostWriter + Outbox + RenderLedger,
+{
+    let seen = store.site_versions().await?;
+    let target = SiteVersions::current();
+    if !force && seen.as_ref() == Some(&target) {
+        return Ok(Progress {
+            up_to_date: true,
+            ..Progress::default()
+        });
+    }
+    let stale = store.stale(&target.renderer).await?;
+    let mut progress = Progress::default();
+    let earlier_hold = store.outbox().await?.held_until.filter(|until| *until > now);
+    if !stale.is_empty() {
+        let hold = chrono::Duration::seconds(crate::cdn::outbox::MAX_HOLD_SECONDS);
+        let until = now + hold;
+        store.hold(Some(earlier_hold.map_or(until, |e| e.max(until)))).await?;
+    }
+    for (i, slug) in stale.iter().enumerate() {
+        if Instant::now() >= deadline {
+            progress.left = stale.len() - i;
+            return Ok(progress);
+        }
+        rerender_one(store, slug, &target.renderer, &mut progress).await?;
+    }
+    if seen.as_ref() != Some(&target) {
+        let paths = [crate::cdn::drain::EVERYTHING.to_owned()];
+        progress.invalidation = store
+            .record_versions(seen.as_ref(), &target, &paths, Utc::now())
+            .await?;
+    }
+    if !stale.is_empty() {
+        store.hold(earlier_hold).await?;
+    }
+    Ok(progress)
+}
+
+#[cfg(feature = "authoring")]
+/// Re-renders `slug` if it is still stale, conditional on the version just read.
+async fn rerender_one<S: PostWriter>(
+    store: &S,
+    slug: &Slug,
+    renderer: &str,
+    progress: &mut Progress,
+) -> Result<(), StoreError> {
+    let Some(stored) = store.current(slug).await? else {
+        return Ok(());
+    };
+    if stored.post.renderer == renderer {
+        return Ok(());
+    }
+    let post = crate::authoring::rerender(&stored.post);
+    let source = crate::authoring::to_source(&post);
+    match store
+        .save(slug, post, &source, Expected::Version(stored.version))
+        .await
+    {
+        Ok(_) => progress.rerendered.push(slug.clone()),
+        Err(StoreError::Stale(_) | StoreError::Conflict(_)) => progress.raced.push(slug.clone()),
+        Err(e @ StoreError::Unavailable { .. }) => return Err(e),
+        Err(e) => {
+            tracing::warn!(%slug, error = %e, "could not store the re-rendered post");
+            progress.failed.push((slug.clone(), e.to_string()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "authoring")]
+/// One run for an invocation that may be cut short: records an unfinished run
+/// (keeping the requests it must answer) so the next continues, and removes the
+/// record when the run ends. Returns the progress and, when the run ended, the
+/// requests to answer: `request` and any an earlier, unfinished run kept.
+pub async fn step<S>(
+    store: &S,
+    request: Option<serde_json::Value>,
+    deadline: Instant,
+) -> Result<(Progress, Vec<serde_json::Value>), StoreError>
+where
+    S: PostWriter + Outbox + RenderLedger,
+{
+    let recorded = store.job().await?;
+    let progress = run(store, false, deadline, Utc::now()).await?;
+    let mut requests = recorded.as_ref().map(|j| j.requests.clone()).unwrap_or_default();
+    if let Some(r) = request.filter(|r| !requests.contains(r)) {
+        requests.push(r);
+    }
+    if progress.finished() {
+        if recorded.is_some() {
+            store.set_job(None).await?;
+        }
+        return Ok((progress, requests));
+    }
+    let job = Job {
+        requests,
+        left: progress.left,
+        at: Utc::now(),
+    };
+    store.set_job(Some(&job)).await?;
+    Ok((progress, Vec::new()))
+}
+
+/// Versions and job in memory: the filesystem store's, whose posts are rendered
+/// when its files are read, so they are always this build's.
+#[derive(Debug)]
+pub struct MemoryLedger {
+    state: std::sync::Mutex<(Option<SiteVersions>, Option<Job>)>,
+}
+
+impl Default for MemoryLedger {
+    fn default() -> Self {
+        Self {
+            state: std::sync::Mutex::new((Some(SiteVersions::current()), None)),
+        }
+    }
+}
+
+impl MemoryLedger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<SiteVersions>, Option<Job>)> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The versions recorded.
+    pub fn versions(&self) -> Option<SiteVersions> {
+        self.lock().0.clone()
+    }
+
+    /// Records `to` if `from` is what is recorded; returns whether it did.
+    pub fn record(&self, from: Option<&SiteVersions>, to: &SiteVersions) -> bool {
+        let mut state = self.lock();
+        if state.0.as_ref() != from {
+            return false;
+        }
+        state.0 = Some(to.clone());
+        true
+    }
+
+    /// The unfinished run.
+    pub fn job(&self) -> Option<Job> {
+        self.lock().1.clone()
+    }
+
+    /// Records or removes the unfinished run.
+    pub fn set_job(&self, job: Option<&Job>) {
+        self.lock().1 = job.cloned();
+    }
+}

@@ -1,0 +1,130 @@
+//! The re-render's records in the table (partition `RENDER`): the versions the
+//! site is at, written with the `/*` they cause in one transaction, and an
+//! unfinished run, whose every write the stream hands to the drain function so
+//! the next run starts at once (`template.yaml`).
+
+use super::items::{
+    from_item, s, to_item, JobItem, JOB_SK, POST_SK, RENDER_PK, STATE_SK,
+};
+use super::tx::Tx;
+use super::{unavailable, DynamoPosts};
+use chrono::{DateTime, Utc};
+
+use crate::cdn::outbox::Queued;
+use crate::error::StoreError;
+use crate::post::Slug;
+use crate::rerender::{Job, RenderLedger, SiteVersions};
+
+impl RenderLedger for DynamoPosts {
+    async fn stale(&self, renderer: &str) -> Result<Vec<Slug>, StoreError> {
+        // A Scan: no index holds the stamp, and this runs once per deploy (and for
+        // `blog rerender`), reading each post once.
+        let mut slugs = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "sk = :post AND (attribute_not_exists(renderer) OR renderer <> :r)",
+                )
+                .expression_attribute_values(":post", s(POST_SK))
+                .expression_attribute_values(":r", s(renderer))
+                .projection_expression("slug")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("finding posts an older renderer made", e))?;
+            for item in page.items.unwrap_or_default() {
+                let slug = item
+                    .get("slug")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| StoreError::Corrupt("a post item without a slug".into()))?;
+                slugs.push(Slug::parse(slug).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                slugs.sort();
+                return Ok(slugs);
+            }
+        }
+    }
+
+    async fn site_versions(&self) -> Result<Option<SiteVersions>, StoreError> {
+        self.get_item(RENDER_PK.into(), STATE_SK, true, "reading the site's versions")
+            .await?
+            .map(from_item::<SiteVersions>)
+            .transpose()
+    }
+
+    async fn record_versions(
+        &self,
+        from: Option<&SiteVersions>,
+        to: &SiteVersions,
+        paths: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = Tx::new(&self.table);
+        tx.versions(from, to)?;
+        // Named by the time, as `Outbox::queue` names its entries.
+        let id = (!paths.is_empty())
+            .then(|| format!("{:020}", now.timestamp_nanos_opt().unwrap_or_default()));
+        if let Some(id) = &id {
+            tx.outbox(Queued {
+                id: id.clone(),
+                paths: paths.to_vec(),
+                queued_at: now,
+            })?;
+        }
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(tx.items.into_iter().map(|i| i.item).collect()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(id),
+            // Another run recorded first (or its entry took the name): it queued the `/*`.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable("recording the site's versions", e)),
+        }
+    }
+
+    async fn job(&self) -> Result<Option<Job>, StoreError> {
+        self.get_item(RENDER_PK.into(), JOB_SK, true, "reading the unfinished re-render")
+            .await?
+            .map(from_item::<JobItem>)
+            .transpose()?
+            .map(JobItem::job)
+            .transpose()
+    }
+
+    async fn set_job(&self, job: Option<&Job>) -> Result<(), StoreError> {
+        let context = "recording the unfinished re-render";
+        match job {
+            Some(job) => self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&JobItem::new(job))?))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable(context, e)),
+            None => self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(RENDER_PK))
+                .key("sk", s(JOB_SK))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable(context, e)),
+        }
+    }
+}

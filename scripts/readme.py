@@ -224,13 +224,15 @@ def commands(text, program):
 
 
 def template_names():
-    """The template's parameter and output names, and the stack name samconfig.toml sets."""
-    text = open(os.path.join(ROOT, "template.yaml"), encoding="utf-8").read()
+    """The templates' parameter and output names (the stack's and the pipeline's), and
+    the stack name samconfig.toml sets."""
     names = set()
-    for section in ("Parameters", "Outputs"):
-        m = re.search(r"^" + section + r":\n((?:  .*\n|\n)+)", text, re.M)
-        if m:
-            names |= set(re.findall(r"^  (\w+):", m.group(1), re.M))
+    for template in ("template.yaml", os.path.join("pipeline", "deploy-role.yaml")):
+        text = open(os.path.join(ROOT, template), encoding="utf-8").read()
+        for section in ("Parameters", "Outputs"):
+            m = re.search(r"^" + section + r":\n((?:  .*\n|\n)+)", text, re.M)
+            if m:
+                names |= set(re.findall(r"^  (\w+):", m.group(1), re.M))
     stack = re.search(r'stack_name\s*=\s*"([^"]+)"', open(os.path.join(ROOT, "samconfig.toml")).read()).group(1)
     return names, stack
 
@@ -291,8 +293,8 @@ def check_aws(block, _log_path):
         if re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+", n) and n not in names:
             problems.append(f"{n} is no parameter or output of template.yaml")
     for m in re.finditer(r"--stack-name\s+(\S+)", text):
-        if m.group(1) != stack:
-            problems.append(f"stack {m.group(1)} is not samconfig.toml's {stack}")
+        if m.group(1) not in (stack, f"{stack}-pipeline"):
+            problems.append(f"stack {m.group(1)} is not samconfig.toml's {stack} (or its {stack}-pipeline)")
     for m in re.finditer(r"--secret-id\s+(\S+)", text):
         if m.group(1) != f"{stack}-publish":
             problems.append(f"secret {m.group(1)} is not the template's {stack}-publish")

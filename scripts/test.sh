@@ -35,10 +35,15 @@ fi
 "$root/.tools/cargo/bin/cargo-audit" audit --no-fetch --db "$root/../shared/advisory-db" \
   --deny warnings --ignore RUSTSEC-2025-0141
 
-step "template: sam validate --lint, cfn-lint, checkov"
+step "templates: sam validate --lint, cfn-lint, checkov (the stack and the pipeline's role)"
 sam validate --lint --region us-east-1
-cfn-lint template.yaml
-"$root/.tools/checkov/bin/checkov" -f template.yaml --framework cloudformation --skip-download --compact --quiet
+cfn-lint template.yaml pipeline/deploy-role.yaml
+for t in template.yaml pipeline/deploy-role.yaml; do
+  "$root/.tools/checkov/bin/checkov" -f "$t" --framework cloudformation --skip-download --compact --quiet
+done
+
+step "the pipeline: actionlint on .github/workflows/"
+actionlint
 
 step "release bootstraps (cargo lambda build --release)"
 # One build per function, as `sam build` does: built together, Cargo unifies

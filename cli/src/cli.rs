@@ -96,7 +96,7 @@ pub struct ImportArgs {
 /// Options of `blog delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
-    /// The post's slug.
+    /// The post's slug, or the path of its source file (its slug is read from it).
     pub slug: String,
     /// The API.
     #[command(flatten)]

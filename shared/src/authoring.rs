@@ -252,4 +252,46 @@ mod tests {
         let err = compile(&big, None).unwrap_err();
         assert!(err.message.contains("limit is 131072 bytes"), "{err}");
     }
+
+    #[test]
+    fn a_rerender_stores_what_publishing_the_same_source_stores() {
+        let sources = [
+            "---\ntitle: Derived\ndate: 2024-01-01\n---\nFirst *para*.\n\n## A heading\n\n```rust\nfn main() {}\n```\n",
+            "---\ntitle: Given\ndate: 2024-01-01\nsummary: The author's words.\n---\nAbove.\n\n<!-- more -->\n\nBelow.\n",
+        ];
+        for source in sources {
+            let fresh = compile(source, Some("p")).unwrap();
+            assert_eq!(fresh.renderer, crate::version::RENDERER);
+            let older = Post {
+                html: "<p>old</p>".into(),
+                summary_html: String::new(),
+                toc: Vec::new(),
+                reading_minutes: 9,
+                description: if fresh.description_from_body {
+                    "old".into()
+                } else {
+                    fresh.description.clone()
+                },
+                renderer: "an older one".into(),
+                ..fresh.clone()
+            };
+            assert_eq!(rerender(&older), fresh);
+        }
+    }
+
+    #[test]
+    fn the_shown_source_leaves_a_derived_description_to_be_derived_again() {
+        let derived = compile("---\ntitle: T\ndate: 2024-01-01\n---\nFirst para.\n", None).unwrap();
+        assert!(derived.description_from_body);
+        let shown = to_source(&derived);
+        assert!(!shown.contains("summary:"), "{shown}");
+        assert_eq!(compile(&shown, None).unwrap(), derived);
+        let given = compile(
+            "---\ntitle: T\ndate: 2024-01-01\nsummary: Mine.\n---\nFirst para.\n",
+            None,
+        )
+        .unwrap();
+        assert!(!given.description_from_body);
+        assert_eq!(compile(&to_source(&given), None).unwrap(), given);
+    }
 }

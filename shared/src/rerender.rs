@@ -121,7 +121,8 @@ impl Progress {
 /// then records the versions and queues one `/*` if they changed. `force` checks
 /// every post's stamp even when the versions recorded match this build's. The
 /// outbox is held while posts are written, so their own paths and the `/*` leave
-/// as one batch.
+/// as one batch; a run cut short leaves the hold to expire (at most
+/// [`crate::cdn::outbox::MAX_HOLD_SECONDS`]) or to the run that finishes.
 pub async fn run<S>(
     store: &S,
     force: bool,
@@ -141,11 +142,9 @@ where
     }
     let stale = store.stale(&target.renderer).await?;
     let mut progress = Progress::default();
-    let earlier_hold = store.outbox().await?.held_until.filter(|until| *until > now);
     if !stale.is_empty() {
         let hold = chrono::Duration::seconds(crate::cdn::outbox::MAX_HOLD_SECONDS);
-        let until = now + hold;
-        store.hold(Some(earlier_hold.map_or(until, |e| e.max(until)))).await?;
+        store.hold(Some(now + hold)).await?;
     }
     for (i, slug) in stale.iter().enumerate() {
         if Instant::now() >= deadline {
@@ -160,8 +159,10 @@ where
             .record_versions(seen.as_ref(), &target, &paths, Utc::now())
             .await?;
     }
+    // Released, not restored: a hold an import made meanwhile only means its
+    // pages leave in more than one batch; one kept would delay these by minutes.
     if !stale.is_empty() {
-        store.hold(earlier_hold).await?;
+        store.hold(None).await?;
     }
     Ok(progress)
 }
@@ -212,7 +213,10 @@ where
 {
     let recorded = store.job().await?;
     let progress = run(store, false, deadline, Utc::now()).await?;
-    let mut requests = recorded.as_ref().map(|j| j.requests.clone()).unwrap_or_default();
+    let mut requests = recorded
+        .as_ref()
+        .map(|j| j.requests.clone())
+        .unwrap_or_default();
     if let Some(r) = request.filter(|r| !requests.contains(r)) {
         requests.push(r);
     }

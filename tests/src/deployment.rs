@@ -54,7 +54,12 @@ impl Deployment {
                 let (_, _, table, bucket) = fixtures::seed_aws(moto::endpoint(), dir).await;
                 (table, bucket)
             }
-            None => empty_site(&sdk).await,
+            None => {
+                let (table, bucket) = empty_site(&sdk).await;
+                let posts = DynamoPosts::new(blog_core::aws::dynamodb(&sdk), &table);
+                fixtures::record_versions(&posts).await;
+                (table, bucket)
+            }
         };
         let cloudfront = QuotaCloudFront::start(moto::endpoint(), busy_for).await;
         let distribution = moto::distribution(&blog_core::aws::cloudfront(&sdk)).await;

@@ -60,7 +60,9 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
             .await
             .unwrap_or_else(|e| panic!("seeding {slug}: {e}"));
     }
-    // A seeded site starts with nothing queued for the CDN, as after a deploy.
+    // A seeded site starts as after a deploy: at this build's versions, with
+    // nothing queued for the CDN.
+    record_versions(&posts).await;
     blog_core::cdn::drain::drain(
         &posts,
         &blog_core::cdn::LogCdn,
@@ -85,4 +87,14 @@ pub async fn seed_aws(endpoint: &str, dir: &Path) -> (DynamoPosts, S3Assets, Str
             .unwrap();
     }
     (posts, assets, table, bucket)
+}
+
+/// Records this build's versions in a table this build wrote, as the deploy that
+/// made it would have.
+pub async fn record_versions(posts: &DynamoPosts) {
+    use blog_core::rerender::{RenderLedger, SiteVersions};
+    posts
+        .record_versions(None, &SiteVersions::current(), &[], chrono::Utc::now())
+        .await
+        .unwrap();
 }

@@ -34,6 +34,8 @@ struct Shared {
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Body>,
     calls: Arc<Mutex<Vec<String>>>,
     failing: Arc<Mutex<Option<(String, Fault)>>>,
+    /// Requests of the failing operation still let through before the fault starts.
+    grace: Arc<Mutex<usize>>,
 }
 
 /// A running proxy.
@@ -41,6 +43,7 @@ pub struct CountingProxy {
     addr: SocketAddr,
     calls: Arc<Mutex<Vec<String>>>,
     failing: Arc<Mutex<Option<(String, Fault)>>>,
+    grace: Arc<Mutex<usize>>,
 }
 
 /// A response whose body fails after the headers: the client sees the connection
@@ -85,7 +88,13 @@ async fn forward(State(s): State<Shared>, req: Request) -> Response {
             .unwrap()
             .as_ref()
             .filter(|(o, _)| *o == op)
-            .map(|(_, f)| *f);
+            .map(|(_, f)| *f)
+            .filter(|_| {
+                let mut grace = s.grace.lock().unwrap();
+                let through = *grace > 0;
+                *grace = grace.saturating_sub(1);
+                !through
+            });
         s.calls.lock().unwrap().push(op);
         match fault {
             None => {}
@@ -123,11 +132,13 @@ impl CountingProxy {
     pub async fn start(upstream: &str) -> Self {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let failing = Arc::new(Mutex::new(None));
+        let grace = Arc::new(Mutex::new(0));
         let shared = Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             calls: calls.clone(),
             failing: failing.clone(),
+            grace: grace.clone(),
         };
         let router = axum::Router::new().fallback(forward).with_state(shared);
         let addr = crate::serve_loopback(router).await;
@@ -135,16 +146,25 @@ impl CountingProxy {
             addr,
             calls,
             failing,
+            grace,
         }
     }
 
     /// Answers every request for DynamoDB operation `op` with a 500 from now on.
     pub fn fail(&self, op: Option<&str>) {
+        *self.grace.lock().unwrap() = 0;
         *self.failing.lock().unwrap() = op.map(|o| (o.to_owned(), Fault::Status500));
     }
 
     /// Answers every request for DynamoDB operation `op` with `fault` from now on.
     pub fn inject(&self, op: &str, fault: Fault) {
+        self.inject_after(op, 0, fault);
+    }
+
+    /// Lets `through` more requests for `op` reach the emulator, then answers every
+    /// later one with `fault`: a failure in the middle of a run.
+    pub fn inject_after(&self, op: &str, through: usize, fault: Fault) {
+        *self.grace.lock().unwrap() = through;
         *self.failing.lock().unwrap() = Some((op.to_owned(), fault));
     }
 

@@ -328,3 +328,86 @@ fn scheduled_posts_get_a_group_a_role_for_the_drain_and_nothing_more() {
     assert!(format!("{:?}", vars["BLOG_SCHEDULE_ROLE"]).contains("SchedulerRole"));
     assert!(format!("{:?}", vars["BLOG_SCHEDULE_GROUP"]).contains("PostSchedules"));
 }
+
+#[test]
+fn a_deploy_brings_the_live_site_up_to_date_by_itself() {
+    let t = template();
+    let drain = &t["Resources"]["DrainFunction"]["Properties"];
+    // A new version per code change, which the custom resource names, so
+    // CloudFormation calls the function on every deploy that changes its code.
+    assert!(drain["AutoPublishAlias"].as_str().is_some());
+    let site = &t["Resources"]["SiteRender"];
+    assert_eq!(
+        site["Type"].as_str(),
+        Some("AWS::CloudFormation::CustomResource")
+    );
+    let props = format!("{:?}", site["Properties"]);
+    for want in [
+        "DrainFunction.Alias",
+        "DrainFunction.Version",
+        "ServiceTimeout",
+    ] {
+        assert!(props.contains(want), "{want} in {props}");
+    }
+    // The re-render writes through the publish function's transactional writer,
+    // so it needs the writer's actions, and Scan to find stale posts.
+    let policy = format!("{:?}", drain["Policies"]);
+    let publish = format!(
+        "{:?}",
+        t["Resources"]["PublishFunction"]["Properties"]["Policies"]
+    );
+    for action in publish
+        .split('"')
+        .filter(|s| s.starts_with("dynamodb:"))
+        .chain(["dynamodb:Scan"])
+    {
+        assert!(policy.contains(action), "{action} in {policy}");
+    }
+    // An unfinished run's record wakes the next at once.
+    let filters = format!(
+        "{:?}",
+        drain["Events"]["Outbox"]["Properties"]["FilterCriteria"]
+    );
+    assert!(
+        filters.contains(r#"\"RENDER\""#) && filters.contains(r#"\"JOB\""#),
+        "{filters}"
+    );
+    // And nobody is told to invalidate by hand.
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    assert!(!readme.contains("create-invalidation"));
+}
+
+#[test]
+fn the_pipeline_runs_the_test_command_and_deploys_main_with_oidc_through_scripts() {
+    let path = workspace().join(".github/workflows/pipeline.yml");
+    let w: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ci = std::fs::read_to_string(workspace().join(".ci/run")).unwrap();
+    let runs = |job: &str| -> Vec<String> {
+        w["jobs"][job]["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // Pull requests and main run the README's test command, as CI here does.
+    assert!(ci.contains("scripts/test.sh"));
+    assert_eq!(runs("test"), ["bash scripts/test.sh"]);
+    // Deploys only from main, after the tests, with a token from GitHub's OIDC
+    // provider, and every step is a script in the repository.
+    let deploy = &w["jobs"]["deploy"];
+    assert!(deploy["if"].as_str().unwrap().contains("refs/heads/main"));
+    assert_eq!(deploy["needs"].as_str(), Some("test"));
+    assert_eq!(deploy["permissions"]["id-token"].as_str(), Some("write"));
+    let steps = runs("deploy");
+    assert_eq!(steps.len(), 2);
+    for run in &steps {
+        let script = run.split_whitespace().nth(1).unwrap();
+        assert!(run.starts_with("bash scripts/"), "{run}");
+        assert!(workspace().join(script).is_file(), "{script}");
+    }
+    // The role it assumes trusts only this repository's main branch.
+    let role = std::fs::read_to_string(workspace().join("pipeline/deploy-role.yaml")).unwrap();
+    assert!(role.contains("repo:${GitHubRepository}:ref:refs/heads/main"));
+    assert!(role.contains("token.actions.githubusercontent.com:aud: sts.amazonaws.com"));
+}

@@ -159,8 +159,28 @@ fn publish_file(api: &Api, file: &Path) -> anyhow::Result<Outcome> {
     publish_source(api, &source, name, None)
 }
 
-/// `blog delete SLUG`.
-pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
+/// The slug `arg` names: itself, or the slug of the source file it is the path of
+/// (front matter, then file name, as publishing decides), so a pipeline can take
+/// down the post a removed file published.
+fn slug_of(arg: &str) -> anyhow::Result<String> {
+    let path = std::path::Path::new(arg);
+    let is_source = [".md", ".markdown"].iter().any(|e| arg.ends_with(e));
+    if !is_source || !path.is_file() {
+        return Ok(arg.to_owned());
+    }
+    let text = std::fs::read_to_string(path)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let post = blog_core::authoring::compile(&text, Some(blog_core::authoring::source_stem(name)))
+        .map_err(|e| anyhow::anyhow!("{arg}: {e}"))?;
+    Ok(post.slug.to_string())
+}
+
+/// `blog delete SLUG` (or `blog delete FILE.md`).
+pub fn delete(mut args: DeleteArgs) -> anyhow::Result<()> {
+    args.slug = slug_of(&args.slug)?;
     let api = Api::new(&args.remote)?;
     let path = format!("/api/posts/{}", args.slug);
     let current = api.call("GET", &path, Body::None, None)?;

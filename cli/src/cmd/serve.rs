@@ -14,10 +14,10 @@ use blog_core::aws;
 use blog_core::cdn::cloudfront::CloudFront;
 use blog_core::cdn::drain::drain;
 use blog_core::cdn::outbox::Outbox;
-use blog_core::rerender::RenderLedger;
 use blog_core::cdn::{Cdn, CdnError, LogCdn};
 use blog_core::page_cache::PageCache;
 use blog_core::publish::{self, Publisher};
+use blog_core::rerender::RenderLedger;
 use blog_core::settings::Settings;
 use blog_core::store::dynamo::DynamoPosts;
 use blog_core::store::fs::FsStore;
@@ -179,22 +179,12 @@ where
     A: Assets + AssetWriter + 'static,
 {
     // The drain the deployed stack runs as a function, as a task here: it sends
-    // what the writes queued (to the log, without --distribution). First, as a
-    // deploy does, it brings a table an older build wrote to this build's renderer
-    // (the filesystem store renders as it reads, so it is always current).
+    // what the writes queued (to the log, without --distribution). Unlike the
+    // function it does not bring a table to this build's renderer: a laptop's
+    // build differs from the deployed one, and the two would re-render the posts
+    // back and forth (`blog rerender` does it when asked).
     let outbox = app.posts.clone();
     tokio::spawn(async move {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(600);
-        match blog_core::rerender::run(&*outbox, false, until, chrono::Utc::now()).await {
-            Ok(p) if !p.up_to_date => tracing::info!(
-                rerendered = p.rerendered.len(),
-                failed = p.failed.len(),
-                left = p.left,
-                "brought the stored posts to this build's renderer"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not bring the stored posts to this build's renderer"),
-        }
         let mut tick = tokio::time::interval(DRAIN_EVERY);
         loop {
             tick.tick().await;

@@ -128,10 +128,7 @@ pub async fn on_event<P, C>(
     budget: Duration,
 ) -> Result<Woken, DrainError>
 where
-    P: crate::store::Posts
-        + crate::store::PostWriter
-        + Outbox
-        + crate::rerender::RenderLedger,
+    P: crate::store::Posts + crate::store::PostWriter + Outbox + crate::rerender::RenderLedger,
     C: Cdn,
 {
     let start = Instant::now();
@@ -146,18 +143,17 @@ where
             tracing::warn!(caught, "posts turned public without their schedule");
         }
     }
-    let request = event
-        .get("RequestType")
-        .is_some()
-        .then(|| event.clone());
+    let request = event.get("RequestType").is_some().then(|| event.clone());
     let (mut rerender, mut answer) = (crate::rerender::Progress::default(), Vec::new());
-    if request.as_ref().is_some_and(|r| r["RequestType"] == "Delete") {
+    if request
+        .as_ref()
+        .is_some_and(|r| r["RequestType"] == "Delete")
+    {
         // Removing the resource leaves the posts as they are.
         answer.extend(request);
     } else {
         let until = start + budget.saturating_sub(SEND_SHARE).max(budget / 2);
-        let (progress, answered) =
-            crate::rerender::step(store, request, until.into_std()).await?;
+        let (progress, answered) = crate::rerender::step(store, request, until.into_std()).await?;
         if !progress.up_to_date {
             tracing::info!(
                 rerendered = progress.rerendered.len(),

@@ -162,9 +162,11 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
             ))
             .await?;
             let progress = woken.rerender;
-            let again =
-                Box::pin(crate::rerender::cloudformation::answer_all(&woken.answer, &progress))
-                    .await;
+            let again = Box::pin(crate::rerender::cloudformation::answer_all(
+                &woken.answer,
+                &progress,
+            ))
+            .await;
             if !again.is_empty() {
                 let job = crate::rerender::Job {
                     requests: again,
@@ -172,7 +174,9 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
                     at: chrono::Utc::now(),
                 };
                 crate::rerender::RenderLedger::set_job(store, Some(&job)).await?;
-                return Err("an answer to CloudFormation was not delivered; kept for the next try".into());
+                return Err(
+                    "an answer to CloudFormation was not delivered; kept for the next try".into(),
+                );
             }
             let done = woken.drained?;
             Ok::<_, Error>(serde_json::json!({

@@ -103,7 +103,10 @@ fn summary(progress: &Progress) -> String {
         "re-rendered {} posts ({} changed by a publish meanwhile); invalidation {}",
         progress.rerendered.len(),
         progress.raced.len(),
-        progress.invalidation.as_deref().unwrap_or("none (another run queued it)"),
+        progress
+            .invalidation
+            .as_deref()
+            .unwrap_or("none (another run queued it)"),
     );
     for (slug, why) in &progress.failed {
         line.push_str(&format!("; {slug} kept its old HTML: {why}"));
@@ -158,10 +161,8 @@ pub async fn send(request: &Request, body: &serde_json::Value) -> Result<(), Ans
         .header(http::header::CONTENT_LENGTH, bytes.len())
         .body(Full::new(bytes))
         .map_err(|e| AnswerError::Url(e.to_string()))?;
-    let client = hyper_util::client::legacy::Client::builder(
-        hyper_util::rt::TokioExecutor::new(),
-    )
-    .build(connector()?);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector()?);
     let response = tokio::time::timeout(std::time::Duration::from_secs(10), client.request(put))
         .await
         .map_err(|_| AnswerError::Send("no answer within 10 s".into()))?
@@ -239,7 +240,9 @@ pub async fn answer_all(
                 tracing::warn!(request = %request.request_id, error = %e, "answer to CloudFormation not delivered; kept for the next try");
                 again.push(event.clone());
             }
-            Err(e) => tracing::error!(request = %request.request_id, error = %e, "answer to CloudFormation refused; dropped"),
+            Err(e) => {
+                tracing::error!(request = %request.request_id, error = %e, "answer to CloudFormation refused; dropped")
+            }
         }
     }
     again

@@ -3,9 +3,7 @@
 //! unfinished run, whose every write the stream hands to the drain function so
 //! the next run starts at once (`template.yaml`).
 
-use super::items::{
-    from_item, s, to_item, JobItem, JOB_SK, POST_SK, RENDER_PK, STATE_SK,
-};
+use super::items::{from_item, s, to_item, JobItem, JOB_SK, POST_SK, RENDER_PK, STATE_SK};
 use super::tx::Tx;
 use super::{unavailable, DynamoPosts};
 use chrono::{DateTime, Utc};
@@ -53,10 +51,15 @@ impl RenderLedger for DynamoPosts {
     }
 
     async fn site_versions(&self) -> Result<Option<SiteVersions>, StoreError> {
-        self.get_item(RENDER_PK.into(), STATE_SK, true, "reading the site's versions")
-            .await?
-            .map(from_item::<SiteVersions>)
-            .transpose()
+        self.get_item(
+            RENDER_PK.into(),
+            STATE_SK,
+            true,
+            "reading the site's versions",
+        )
+        .await?
+        .map(from_item::<SiteVersions>)
+        .transpose()
     }
 
     async fn record_versions(
@@ -87,7 +90,10 @@ impl RenderLedger for DynamoPosts {
         match sent {
             Ok(_) => Ok(id),
             // Another run recorded first (or its entry took the name): it queued the `/*`.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(unavailable("recording the site's versions", e)),
@@ -95,12 +101,17 @@ impl RenderLedger for DynamoPosts {
     }
 
     async fn job(&self) -> Result<Option<Job>, StoreError> {
-        self.get_item(RENDER_PK.into(), JOB_SK, true, "reading the unfinished re-render")
-            .await?
-            .map(from_item::<JobItem>)
-            .transpose()?
-            .map(JobItem::job)
-            .transpose()
+        self.get_item(
+            RENDER_PK.into(),
+            JOB_SK,
+            true,
+            "reading the unfinished re-render",
+        )
+        .await?
+        .map(from_item::<JobItem>)
+        .transpose()?
+        .map(JobItem::job)
+        .transpose()
     }
 
     async fn set_job(&self, job: Option<&Job>) -> Result<(), StoreError> {

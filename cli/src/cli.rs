@@ -98,6 +98,9 @@ pub struct ImportArgs {
 pub struct DeleteArgs {
     /// The post's slug, or the path of its source file (its slug is read from it).
     pub slug: String,
+    /// A post that is not there is not an error (a pipeline run again).
+    #[arg(long)]
+    pub missing_ok: bool,
     /// The API.
     #[command(flatten)]
     pub remote: Remote,

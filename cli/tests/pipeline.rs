@@ -115,6 +115,13 @@ fn the_pipeline_publishes_what_a_push_changed_in_content_and_takes_down_what_it_
     assert!(out.contains("publishing 2 changed post(s)"), "{out}");
     assert!(out.contains("deleted gone-for-good"), "{out}");
 
+    // The same range again (a rerun): nothing fails, the removed post stays gone.
+    let out = publish_changed(r, &server.base, &first, &second);
+    assert!(
+        out.contains("gone-for-good is not there: nothing to delete"),
+        "{out}"
+    );
+
     let (status, body) = fetch(&format!("{}/posts/edit/", server.base));
     assert_eq!(status, 200);
     assert!(body.contains("After the edit"), "{body}");

@@ -96,16 +96,20 @@ pub fn compile_in(
 /// publishing its source again would store, links and every other field kept.
 pub fn rerender(post: &Post) -> Post {
     let rendered = markdown::render(&post.markdown);
+    // Posts stored before the flag existed say `false`; a description equal to
+    // the body's own summary was taken from it.
+    let from_body = post.description_from_body || post.description == rendered.summary_text;
     Post {
         html: rendered.html,
         summary_html: rendered.summary_html,
         toc: rendered.toc,
         reading_minutes: rendered.reading_minutes,
-        description: if post.description_from_body {
+        description: if from_body {
             rendered.summary_text
         } else {
             post.description.clone()
         },
+        description_from_body: from_body,
         renderer: crate::version::RENDERER.to_owned(),
         ..post.clone()
     }

@@ -5,13 +5,13 @@
 //! ([`crate::version::PAGES`]: templates, styles, the renderer) queues one `/*`.
 //!
 //! The store records the versions its posts and cached pages were made with
-//! ([`SiteVersions`]); a run compares them with its own, so it is safe to start from
-//! anywhere, any number of times: the deploy's custom resource, the drain's sweep,
-//! `blog rerender`. Each post is written conditional on the version it was read
-//! at, so a publish racing the re-render wins and the re-render skips that post;
-//! a run cut short leaves the rest for the next, which finds them by their stamp;
-//! the versions are recorded, with the `/*`, in one conditional write, so two runs
-//! finishing together queue one invalidation.
+//! ([`SiteVersions`]); [`run`] compares them with its own and is safe to repeat.
+//! Each post is written conditional on the version it was read at, so a publish
+//! racing the re-render wins and the re-render skips that post; a run cut short
+//! leaves the rest for the next, which finds them by their stamp; the versions are
+//! recorded, with the `/*`, in one conditional write, so two runs finishing together
+//! queue one invalidation. Who starts a run and who answers the deploy waiting for
+//! it is [`wake`]'s business.
 
 use std::future::Future;
 #[cfg(feature = "authoring")]
@@ -27,8 +27,12 @@ use crate::post::Slug;
 #[cfg(feature = "authoring")]
 use crate::store::{Expected, PostWriter};
 
-#[cfg(feature = "lambda-drain")]
 pub mod cloudformation;
+#[cfg(feature = "authoring")]
+mod wake;
+
+#[cfg(feature = "authoring")]
+pub use wake::{wake, Wake};
 
 /// What a site's stored posts and cached pages were made with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,21 +75,33 @@ pub trait RenderLedger: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
-    /// The unfinished run's record: the request to answer when it ends (a
-    /// CloudFormation event) and how many posts were left.
+    /// The unfinished run, if one was recorded.
     fn job(&self) -> impl Future<Output = Result<Option<Job>, StoreError>> + Send;
 
     /// Records an unfinished run (the DynamoDB store's stream starts the next at
     /// once), or removes the record (`None`).
     fn set_job(&self, job: Option<&Job>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// CloudFormation requests not yet answered, as they were sent, oldest first.
+    fn requests(&self) -> impl Future<Output = Result<Vec<serde_json::Value>, StoreError>> + Send;
+
+    /// Keeps a request until it is answered (kept again: replaced).
+    fn keep_request(
+        &self,
+        id: &str,
+        event: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Forgets an answered request.
+    fn drop_request(&self, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// An unfinished run, as recorded between invocations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
-    /// The events to answer when the run ends (CloudFormation requests).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub requests: Vec<serde_json::Value>,
+    /// The versions it brings the site to: only a build with these continues it,
+    /// so code from before a deploy cannot turn the site back.
+    pub target: SiteVersions,
     /// Posts still to re-render when it was recorded.
     pub left: usize,
     /// When it was recorded.
@@ -151,7 +167,11 @@ where
             progress.left = stale.len() - i;
             return Ok(progress);
         }
-        rerender_one(store, slug, &target.renderer, &mut progress).await?;
+        if let Err(e) = rerender_one(store, slug, &target.renderer, &mut progress).await {
+            // Whoever runs next holds it again; until then publishes go out.
+            let _ = store.hold(None).await;
+            return Err(e);
+        }
     }
     if seen.as_ref() != Some(&target) {
         let paths = [crate::cdn::drain::EVERYTHING.to_owned()];
@@ -175,8 +195,14 @@ async fn rerender_one<S: PostWriter>(
     renderer: &str,
     progress: &mut Progress,
 ) -> Result<(), StoreError> {
-    let Some(stored) = store.current(slug).await? else {
-        return Ok(());
+    let stored = match store.current(slug).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Ok(()),
+        Err(e @ StoreError::Unavailable { .. }) => return Err(e),
+        Err(e) => {
+            progress.failed.push((slug.clone(), e.to_string()));
+            return Ok(());
+        }
     };
     if stored.post.renderer == renderer {
         return Ok(());
@@ -198,60 +224,29 @@ async fn rerender_one<S: PostWriter>(
     Ok(())
 }
 
-#[cfg(feature = "authoring")]
-/// One run for an invocation that may be cut short: records an unfinished run
-/// (keeping the requests it must answer) so the next continues, and removes the
-/// record when the run ends. Returns the progress and, when the run ended, the
-/// requests to answer: `request` and any an earlier, unfinished run kept.
-pub async fn step<S>(
-    store: &S,
-    request: Option<serde_json::Value>,
-    deadline: Instant,
-) -> Result<(Progress, Vec<serde_json::Value>), StoreError>
-where
-    S: PostWriter + Outbox + RenderLedger,
-{
-    let recorded = store.job().await?;
-    let progress = run(store, false, deadline, Utc::now()).await?;
-    let mut requests = recorded
-        .as_ref()
-        .map(|j| j.requests.clone())
-        .unwrap_or_default();
-    if let Some(r) = request.filter(|r| !requests.contains(r)) {
-        requests.push(r);
-    }
-    if progress.finished() {
-        if recorded.is_some() {
-            store.set_job(None).await?;
-        }
-        return Ok((progress, requests));
-    }
-    let job = Job {
-        requests,
-        left: progress.left,
-        at: Utc::now(),
-    };
-    store.set_job(Some(&job)).await?;
-    Ok((progress, Vec::new()))
-}
-
 /// Versions and job in memory: the filesystem store's, whose posts are rendered
 /// when its files are read, so they are always this build's.
 #[derive(Debug)]
 pub struct MemoryLedger {
-    state: std::sync::Mutex<(Option<SiteVersions>, Option<Job>)>,
+    state: std::sync::Mutex<Ledger>,
 }
+
+type Ledger = (
+    Option<SiteVersions>,
+    Option<Job>,
+    Vec<(String, serde_json::Value)>,
+);
 
 impl Default for MemoryLedger {
     fn default() -> Self {
         Self {
-            state: std::sync::Mutex::new((Some(SiteVersions::current()), None)),
+            state: std::sync::Mutex::new((Some(SiteVersions::current()), None, Vec::new())),
         }
     }
 }
 
 impl MemoryLedger {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<SiteVersions>, Option<Job>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -280,5 +275,22 @@ impl MemoryLedger {
     /// Records or removes the unfinished run.
     pub fn set_job(&self, job: Option<&Job>) {
         self.lock().1 = job.cloned();
+    }
+
+    /// Requests kept, oldest first.
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        self.lock().2.iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    /// Keeps (or replaces) a request.
+    pub fn keep_request(&self, id: &str, event: &serde_json::Value) {
+        let mut state = self.lock();
+        state.2.retain(|(i, _)| i != id);
+        state.2.push((id.to_owned(), event.clone()));
+    }
+
+    /// Forgets a request.
+    pub fn drop_request(&self, id: &str) {
+        self.lock().2.retain(|(i, _)| i != id);
     }
 }

@@ -266,6 +266,15 @@ impl RenderLedger for PublishInBetween<'_> {
     async fn set_job(&self, job: Option<&Job>) -> Result<(), StoreError> {
         self.inner.set_job(job).await
     }
+    async fn requests(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.inner.requests().await
+    }
+    async fn keep_request(&self, id: &str, event: &serde_json::Value) -> Result<(), StoreError> {
+        self.inner.keep_request(id, event).await
+    }
+    async fn drop_request(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.drop_request(id).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -338,6 +347,89 @@ async fn a_run_that_fails_halfway_resumes_without_rerendering_a_post_twice() {
         posts.site_versions().await.unwrap(),
         Some(SiteVersions::current())
     );
+}
+
+fn drain_event(name: &str) -> serde_json::Value {
+    serde_json::from_str(&events::load_drain(name)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_cut_short_is_continued_by_its_own_build_only_and_then_answered() {
+    let dir = fixtures::content_dir();
+    let (posts, _, _, _) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
+    let all = slugs(&posts).await;
+    let versions = make_stale(&posts, &all).await;
+    let update = drain_event("cloudformation-update");
+
+    // The deploy's invocation has no time left: it keeps the request, records
+    // the run for the next invocation, and answers nothing yet.
+    let cut = rerender::wake(&posts, &update, Instant::now())
+        .await
+        .unwrap();
+    assert!(cut.due.is_empty());
+    assert_eq!(cut.progress.unwrap().left, all.len());
+    let job = posts.job().await.unwrap().unwrap();
+    assert_eq!(job.target, SiteVersions::current());
+    assert_eq!(posts.requests().await.unwrap(), std::slice::from_ref(&update));
+
+    // A run recorded by another build (code from before the deploy, woken by a
+    // retried event) is not this build's to continue: nothing is written.
+    posts
+        .set_job(Some(&Job {
+            target: old_versions(),
+            ..job.clone()
+        }))
+        .await
+        .unwrap();
+    let other = rerender::wake(&posts, &drain_event("sweep"), far())
+        .await
+        .unwrap();
+    assert!(other.progress.is_none() && other.due.is_empty());
+    assert_eq!(
+        posts
+            .stale(blog_core::version::RENDERER)
+            .await
+            .unwrap()
+            .len(),
+        all.len()
+    );
+
+    // The record's own stream event wakes this build, which finishes the run and
+    // owes the deploy its answer.
+    posts.set_job(Some(&job)).await.unwrap();
+    let done = rerender::wake(&posts, &drain_event("stream-insert"), far())
+        .await
+        .unwrap();
+    let progress = done.progress.unwrap();
+    assert_eq!(progress.rerendered.len(), all.len());
+    assert_eq!(done.due.len(), 1);
+    assert_eq!(done.due[0].0, update);
+    assert_eq!(done.due[0].1.as_ref().unwrap().rerendered.len(), all.len());
+    assert!(posts.job().await.unwrap().is_none());
+    for slug in &all {
+        assert_eq!(
+            posts.current(slug).await.unwrap().unwrap().version,
+            versions[slug] + 1
+        );
+    }
+
+    // Its answer did not get through (nothing dropped it): the sweep owes it again,
+    // as a success, the site being at this build's versions.
+    let again = rerender::wake(&posts, &drain_event("sweep"), far())
+        .await
+        .unwrap();
+    assert!(again.progress.is_none());
+    assert_eq!(again.due.len(), 1);
+    assert!(again.due[0].1.as_ref().unwrap().up_to_date);
+    posts
+        .drop_request("7bfd5b3c-4a2e-4f8d-9c1e-update000000")
+        .await
+        .unwrap();
+    assert!(rerender::wake(&posts, &drain_event("sweep"), far())
+        .await
+        .unwrap()
+        .due
+        .is_empty());
 }
 
 /// A stand-in for the pre-signed S3 URL CloudFormation hands the function: it keeps
@@ -473,6 +565,17 @@ async fn the_drain_answers_cloudformation_and_invalidates_once_per_deploy_that_c
         );
     }
 
+    // A deploy that changed only the site's settings (its title): no version
+    // moves, and still one `/*`, since every page shows them.
+    let mut retitled: serde_json::Value = serde_json::from_str(&url.event("update")).unwrap();
+    retitled["ResourceProperties"]["Settings"] = "A new title|||UTC||".into();
+    let out = d.drain.invoke(&retitled.to_string()).await.unwrap();
+    assert_eq!(out["answered"], 1, "{out}");
+    assert_eq!(url.take()[0].1["Status"], "SUCCESS");
+    let record = d.cloudfront.record();
+    assert_eq!(record.accepted.len(), 3);
+    assert_eq!(record.accepted[2].1, [EVERYTHING]);
+
     // Delete (the stack goes): answered, nothing changes, nothing sent.
     let out = invoke("delete").await;
     assert_eq!(out["answered"], 1);
@@ -480,7 +583,7 @@ async fn the_drain_answers_cloudformation_and_invalidates_once_per_deploy_that_c
     assert_eq!(answers[0].0, "/cloudformation-response/delete");
     assert_eq!(answers[0].1["Status"], "SUCCESS");
     assert_eq!(answers[0].1["PhysicalResourceId"], "site-render");
-    assert_eq!(sent(), 2);
+    assert_eq!(sent(), 3);
     assert_eq!(
         d.posts.site_versions().await.unwrap(),
         Some(SiteVersions::current())

@@ -363,6 +363,19 @@ fn a_deploy_brings_the_live_site_up_to_date_by_itself() {
     {
         assert!(policy.contains(action), "{action} in {policy}");
     }
+    // The publish function's /api/rerender finds stale posts too.
+    assert!(publish.contains("dynamodb:Scan"), "{publish}");
+    // After every function that renders or writes pages.
+    let after = format!("{:?}", site["DependsOn"]);
+    for f in [
+        "HomeFunction",
+        "PostFunction",
+        "TagsFunction",
+        "FeedFunction",
+        "PublishFunction",
+    ] {
+        assert!(after.contains(f), "{f} in {after}");
+    }
     // An unfinished run's record wakes the next at once.
     let filters = format!(
         "{:?}",
@@ -400,12 +413,40 @@ fn the_pipeline_runs_the_test_command_and_deploys_main_with_oidc_through_scripts
     assert_eq!(deploy["needs"].as_str(), Some("test"));
     assert_eq!(deploy["permissions"]["id-token"].as_str(), Some("write"));
     let steps = runs("deploy");
-    assert_eq!(steps.len(), 2);
     for run in &steps {
         let script = run.split_whitespace().nth(1).unwrap();
         assert!(run.starts_with("bash scripts/"), "{run}");
         assert!(workspace().join(script).is_file(), "{script}");
     }
+    let scripts: Vec<&str> = steps
+        .iter()
+        .filter_map(|r| r.split_whitespace().nth(1))
+        .collect();
+    assert_eq!(
+        scripts,
+        [
+            "scripts/deploy.sh",
+            "scripts/deploy.sh",
+            "scripts/publish-changed.sh",
+            "scripts/mark-deployed.sh"
+        ]
+    );
+    // Credentials come after the build, from OIDC.
+    let uses: Vec<String> = deploy["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|s| s["uses"].as_str().or(s["run"].as_str()).unwrap().to_owned())
+        .collect();
+    let build = uses
+        .iter()
+        .position(|u| u == "bash scripts/deploy.sh build")
+        .unwrap();
+    let creds = uses
+        .iter()
+        .position(|u| u.starts_with("aws-actions/configure-aws-credentials"))
+        .unwrap();
+    assert!(build < creds);
     // The role it assumes trusts only this repository's main branch.
     let role = std::fs::read_to_string(workspace().join("pipeline/deploy-role.yaml")).unwrap();
     assert!(role.contains("repo:${GitHubRepository}:ref:refs/heads/main"));

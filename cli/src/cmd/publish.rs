@@ -184,6 +184,10 @@ pub fn delete(mut args: DeleteArgs) -> anyhow::Result<()> {
     let api = Api::new(&args.remote)?;
     let path = format!("/api/posts/{}", args.slug);
     let current = api.call("GET", &path, Body::None, None)?;
+    if current.status == 404 && args.missing_ok {
+        println!("{} is not there: nothing to delete", args.slug);
+        return Ok(());
+    }
     if current.status != 200 {
         bail!("{}: {}", args.slug, current.message());
     }

@@ -103,23 +103,20 @@ const SEND_SHARE: Duration = Duration::from_secs(30);
 #[cfg(feature = "authoring")]
 #[derive(Debug)]
 pub struct Woken {
-    /// The re-render's progress (`up_to_date` on almost every invocation).
-    pub rerender: crate::rerender::Progress,
-    /// CloudFormation requests to answer now: the re-render they wait for ended
-    /// (or the request is a Delete, which waits for nothing).
-    pub answer: Vec<serde_json::Value>,
-    /// What was sent; an error leaves entries pending (the answers above are
-    /// still due: the re-render ended).
+    /// The re-render's part (see [`crate::rerender::wake`]); its error is logged
+    /// and left to the next invocation, and never stops the sending below.
+    pub rerender: crate::rerender::Wake,
+    /// What was sent; an error leaves entries pending (the answers due above
+    /// are still due).
     pub drained: Result<Drained, DrainError>,
 }
 
 /// One invocation of the drain function, whatever woke it: a scheduled post's
 /// schedule (`{"scheduled": {"slug": ..}}`) first queues what that post's minute
 /// changed; the sweep (an EventBridge scheduled event) first looks for posts whose
-/// schedule never came; the table's stream needs nothing first. Every invocation
-/// then brings the site up to this build's versions when they differ (one read
-/// when they do not; a CloudFormation request from a deploy waits for it, see
-/// `crate::rerender`), and everything pending is sent.
+/// schedule never came; the table's stream needs nothing first. Then the re-render
+/// does its part (a deploy's CloudFormation request starts it, a recorded run
+/// continues; see `crate::rerender`), and everything pending is sent.
 #[cfg(feature = "authoring")]
 pub async fn on_event<P, C>(
     store: &P,
@@ -143,35 +140,26 @@ where
             tracing::warn!(caught, "posts turned public without their schedule");
         }
     }
-    let request = event.get("RequestType").is_some().then(|| event.clone());
-    let (mut rerender, mut answer) = (crate::rerender::Progress::default(), Vec::new());
-    if request
-        .as_ref()
-        .is_some_and(|r| r["RequestType"] == "Delete")
-    {
-        // Removing the resource leaves the posts as they are.
-        answer.extend(request);
-    } else {
-        let until = start + budget.saturating_sub(SEND_SHARE).max(budget / 2);
-        let (progress, answered) = crate::rerender::step(store, request, until.into_std()).await?;
-        if !progress.up_to_date {
-            tracing::info!(
-                rerendered = progress.rerendered.len(),
-                raced = progress.raced.len(),
-                failed = progress.failed.len(),
-                left = progress.left,
-                invalidation = progress.invalidation.as_deref(),
-                "brought the site to this build's versions"
-            );
+    let until = start + budget.saturating_sub(SEND_SHARE).max(budget / 2);
+    let rerender = match crate::rerender::wake(store, event, until.into_std()).await {
+        Ok(wake) => wake,
+        Err(e) => {
+            tracing::error!(error = %e, "the re-render stopped; the next invocation goes on");
+            crate::rerender::Wake::default()
         }
-        (rerender, answer) = (progress, answered);
+    };
+    if let Some(p) = rerender.progress.as_ref().filter(|p| !p.up_to_date) {
+        tracing::info!(
+            rerendered = p.rerendered.len(),
+            raced = p.raced.len(),
+            failed = p.failed.len(),
+            left = p.left,
+            invalidation = p.invalidation.as_deref(),
+            "bringing the site to this build's versions"
+        );
     }
     let drained = drain(store, cdn, budget.saturating_sub(start.elapsed())).await;
-    Ok(Woken {
-        rerender,
-        answer,
-        drained,
-    })
+    Ok(Woken { rerender, drained })
 }
 
 /// Sends everything pending, retrying while the CDN is busy until `budget` runs out.

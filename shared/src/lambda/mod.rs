@@ -132,12 +132,10 @@ const DRAIN_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Runs [`crate::cdn::drain::on_event`] for every event, whatever its source (the
 /// table's stream, the sweep schedule, a scheduled post's schedule, the deploy's
-/// custom resource), then answers the CloudFormation requests whose re-render
-/// ended. An error (entries still pending) fails the invocation, so the stream
-/// retries the batch and, after its last retry, records it in the on-failure
-/// queue, whose alarm tells the author; the entries themselves stay queued for the
-/// next drain. An answer that could not be delivered is kept in the table (whose
-/// stream starts the next try) and fails the invocation too.
+/// custom resource), then answers the CloudFormation requests now due. An error
+/// (entries still pending) fails the invocation, so the stream retries the batch
+/// and, after its last retry, records it in the on-failure queue, whose alarm
+/// tells the author; the entries themselves stay queued for the next drain.
 #[cfg(feature = "lambda-drain")]
 pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
     let drainer: &'static Drainer = Box::leak(Box::new(drainer));
@@ -161,30 +159,18 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
                 budget,
             ))
             .await?;
-            let progress = woken.rerender;
-            let again = Box::pin(crate::rerender::cloudformation::answer_all(
-                &woken.answer,
-                &progress,
+            let answered = Box::pin(crate::rerender::cloudformation::answer_due(
+                store,
+                &woken.rerender.due,
             ))
             .await;
-            if !again.is_empty() {
-                let job = crate::rerender::Job {
-                    requests: again,
-                    left: 0,
-                    at: chrono::Utc::now(),
-                };
-                crate::rerender::RenderLedger::set_job(store, Some(&job)).await?;
-                return Err(
-                    "an answer to CloudFormation was not delivered; kept for the next try".into(),
-                );
-            }
             let done = woken.drained?;
             Ok::<_, Error>(serde_json::json!({
                 "sent": done.sent,
                 "left": done.left,
                 "held": done.held,
-                "rerender": progress,
-                "answered": woken.answer.len(),
+                "rerender": woken.rerender.progress,
+                "answered": answered,
             }))
         },
     ))

@@ -31,20 +31,19 @@ struct Status {
     stale: Vec<Slug>,
     /// An unfinished run (`null` when none).
     job: Option<Job>,
+    /// CloudFormation requests waiting for their answer.
+    waiting_deploys: usize,
 }
 
 /// `GET /api/rerender`.
 pub async fn show<P: RenderLedger, A>(app: &App<P, A>) -> Result<Answer, AppError> {
     let build = SiteVersions::current();
-    let mut job = app.posts.job().await?;
-    // The CloudFormation requests it keeps carry pre-signed URLs: not for the API.
-    if let Some(job) = &mut job {
-        job.requests.clear();
-    }
     Ok(Answer::ok(&Status {
         stale: app.posts.stale(&build.renderer).await?,
         site: app.posts.site_versions().await?,
-        job,
+        job: app.posts.job().await?,
+        // Counted, not shown: they carry pre-signed URLs.
+        waiting_deploys: app.posts.requests().await?.len(),
         build,
     }))
 }

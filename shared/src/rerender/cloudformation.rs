@@ -1,18 +1,15 @@
 //! The deploy's trigger: a CloudFormation custom resource backed by the drain
 //! function (`SiteRender` in `template.yaml`). Its properties name the drain's
 //! published version, so CloudFormation sends an `Update` whenever a deploy changes
-//! the function's code, which carries the renderer and page versions; the run
-//! itself decides, from the versions the table records, whether anything changes.
+//! the function's code, which carries the renderer and page versions, and the
+//! site's settings, which reach pages without changing either version; the run
+//! decides, from the versions the table records, whether anything changes.
 //!
 //! The answer goes to the pre-signed `ResponseURL` as CloudFormation documents it
 //! ("Custom resource response objects"): a PUT of a JSON body with `Status`,
 //! `Reason`, `PhysicalResourceId`, `StackId`, `RequestId`, `LogicalResourceId` and
 //! `Data` (read with `!GetAtt SiteRender.RendererVersion`).
 
-use std::sync::Arc;
-
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use serde::Deserialize;
 
 use super::{Progress, SiteVersions};
@@ -53,6 +50,12 @@ pub struct Request {
     /// The id an earlier answer gave (absent on Create).
     #[serde(default)]
     pub physical_resource_id: Option<String>,
+    /// The properties now.
+    #[serde(default)]
+    pub resource_properties: serde_json::Value,
+    /// The properties before an Update.
+    #[serde(default)]
+    pub old_resource_properties: Option<serde_json::Value>,
 }
 
 impl Request {
@@ -62,6 +65,14 @@ impl Request {
             return None;
         }
         serde_json::from_value(event.clone()).ok()
+    }
+
+    /// Whether an Update changed the site's settings (title, URL, time zone...):
+    /// every page shows them, and neither version covers them.
+    pub fn settings_changed(&self) -> bool {
+        self.old_resource_properties
+            .as_ref()
+            .is_some_and(|old| old["Settings"] != self.resource_properties["Settings"])
     }
 
     /// The answer's body: SUCCESS with the versions and counts, or FAILED with why.
@@ -122,6 +133,7 @@ fn shorten(text: &str) -> String {
 }
 
 /// Why an answer did not arrive.
+#[cfg(feature = "lambda-drain")]
 #[derive(Debug, thiserror::Error)]
 pub enum AnswerError {
     /// The URL could not be used.
@@ -135,6 +147,7 @@ pub enum AnswerError {
     Refused(String),
 }
 
+#[cfg(feature = "lambda-drain")]
 impl AnswerError {
     /// Whether sending again later may work.
     pub fn transient(&self) -> bool {
@@ -142,6 +155,7 @@ impl AnswerError {
     }
 }
 
+#[cfg(feature = "lambda-drain")]
 /// PUTs `body` to the request's pre-signed URL over HTTPS (plain HTTP only for a
 /// loopback test server), trusting the pinned Amazon roots the SDK trusts.
 pub async fn send(request: &Request, body: &serde_json::Value) -> Result<(), AnswerError> {
@@ -153,13 +167,13 @@ pub async fn send(request: &Request, body: &serde_json::Value) -> Result<(), Ans
     if uri.scheme_str() != Some("https") && !(loopback && uri.scheme_str() == Some("http")) {
         return Err(AnswerError::Url("not https".into()));
     }
-    let bytes = Bytes::from(body.to_string());
+    let bytes = bytes::Bytes::from(body.to_string());
     // The pre-signed URL signs no content type: CloudFormation's own helper sends
     // an empty one.
     let put = http::Request::put(uri)
         .header(http::header::CONTENT_TYPE, "")
         .header(http::header::CONTENT_LENGTH, bytes.len())
-        .body(Full::new(bytes))
+        .body(http_body_util::Full::new(bytes))
         .map_err(|e| AnswerError::Url(e.to_string()))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build(connector()?);
@@ -168,9 +182,7 @@ pub async fn send(request: &Request, body: &serde_json::Value) -> Result<(), Ans
         .map_err(|_| AnswerError::Send("no answer within 10 s".into()))?
         .map_err(|e| AnswerError::Send(e.to_string()))?;
     let status = response.status();
-    let text = response
-        .into_body()
-        .collect()
+    let text = http_body_util::BodyExt::collect(response.into_body())
         .await
         .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
         .unwrap_or_default();
@@ -183,8 +195,10 @@ pub async fn send(request: &Request, body: &serde_json::Value) -> Result<(), Ans
     Ok(())
 }
 
+#[cfg(feature = "lambda-drain")]
 type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
+#[cfg(feature = "lambda-drain")]
 fn connector() -> Result<Connector, AnswerError> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
@@ -194,7 +208,7 @@ fn connector() -> Result<Connector, AnswerError> {
             .add(cert)
             .map_err(|e| AnswerError::Url(format!("the pinned roots: {e}")))?;
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -208,46 +222,39 @@ fn connector() -> Result<Connector, AnswerError> {
         .build())
 }
 
-/// Answers every request in `requests` (events as sent) with `progress`. Those
-/// whose answer may still get through later are returned, to be kept for the next
-/// invocation; the rest are logged.
-pub async fn answer_all(
-    requests: &[serde_json::Value],
-    progress: &Progress,
-) -> Vec<serde_json::Value> {
-    let mut again = Vec::new();
-    for event in requests {
+#[cfg(feature = "lambda-drain")]
+/// Answers each due request ([`super::Wake::due`]) and forgets those answered or
+/// refused; one whose answer may still get through stays kept, for the sweep to
+/// send again (the pre-signed URL lasts two hours). Returns how many were answered.
+pub async fn answer_due<S: super::RenderLedger>(
+    store: &S,
+    due: &[(serde_json::Value, Result<Progress, String>)],
+) -> usize {
+    let mut answered = 0;
+    for (event, outcome) in due {
         let Some(request) = Request::of(event) else {
-            tracing::error!("a kept CloudFormation request could not be read; dropped");
             continue;
         };
-        let outcome = if request.request_type == RequestType::Delete {
-            Ok(&Progress {
-                up_to_date: true,
-                ..Progress::default()
-            })
-        } else {
-            Ok(progress)
-        };
-        let body = request.answer(outcome);
+        let body = request.answer(outcome.as_ref().map_err(String::as_str));
         match send(&request, &body).await {
-            Ok(()) => tracing::info!(
-                request = %request.request_id,
-                kind = ?request.request_type,
-                "answered CloudFormation"
-            ),
+            Ok(()) => {
+                answered += 1;
+                tracing::info!(request = %request.request_id, status = %body["Status"], "answered CloudFormation");
+            }
             Err(e) if e.transient() => {
-                tracing::warn!(request = %request.request_id, error = %e, "answer to CloudFormation not delivered; kept for the next try");
-                again.push(event.clone());
+                tracing::warn!(request = %request.request_id, error = %e, "answer to CloudFormation not delivered; the sweep sends it again");
+                continue;
             }
             Err(e) => {
-                tracing::error!(request = %request.request_id, error = %e, "answer to CloudFormation refused; dropped")
+                tracing::error!(request = %request.request_id, error = %e, "answer to CloudFormation refused; dropped");
             }
         }
+        if let Err(e) = store.drop_request(&request.request_id).await {
+            tracing::warn!(request = %request.request_id, error = %e, "an answered request stays kept; it may be answered again");
+        }
     }
-    again
+    answered
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

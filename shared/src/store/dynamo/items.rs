@@ -49,6 +49,7 @@ pub(super) const ALIAS_SK: &str = "ALIAS";
 pub(super) const RENDER_PK: &str = "RENDER";
 pub(super) const STATE_SK: &str = "STATE";
 pub(super) const JOB_SK: &str = "JOB";
+pub(super) const REQUEST_PREFIX: &str = "REQ#";
 
 pub(super) fn post_pk(slug: &Slug) -> String {
     format!("POST#{slug}")
@@ -247,35 +248,45 @@ impl VersionsItem {
     }
 }
 
-/// An unfinished re-render; the requests it must answer as JSON text (they are
-/// CloudFormation's events, kept as sent).
+/// An unfinished re-render.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct JobItem {
     pk: String,
     sk: String,
-    left: usize,
-    at: chrono::DateTime<chrono::Utc>,
-    requests: String,
+    #[serde(flatten)]
+    pub job: Job,
 }
 
 impl JobItem {
-    pub fn new(job: &Job) -> Self {
+    pub fn new(job: Job) -> Self {
         Self {
             pk: RENDER_PK.into(),
             sk: JOB_SK.into(),
-            left: job.left,
-            at: job.at,
-            requests: serde_json::Value::from(job.requests.clone()).to_string(),
+            job,
+        }
+    }
+}
+
+/// A CloudFormation request waiting for its answer, kept as sent (JSON text: its
+/// properties are CloudFormation's, of any shape).
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct RequestItem {
+    pk: String,
+    sk: String,
+    pub event: String,
+}
+
+impl RequestItem {
+    pub fn new(id: &str, event: &serde_json::Value) -> Self {
+        Self {
+            pk: RENDER_PK.into(),
+            sk: format!("{REQUEST_PREFIX}{id}"),
+            event: event.to_string(),
         }
     }
 
-    pub fn job(self) -> Result<Job, StoreError> {
-        let requests = serde_json::from_str(&self.requests)
-            .map_err(|e| StoreError::Corrupt(format!("the re-render's requests: {e}")))?;
-        Ok(Job {
-            requests,
-            left: self.left,
-            at: self.at,
-        })
+    pub fn event(&self) -> Result<serde_json::Value, StoreError> {
+        serde_json::from_str(&self.event)
+            .map_err(|e| StoreError::Corrupt(format!("a kept CloudFormation request: {e}")))
     }
 }

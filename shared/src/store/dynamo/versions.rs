@@ -1,9 +1,13 @@
 //! The re-render's records in the table (partition `RENDER`): the versions the
-//! site is at, written with the `/*` they cause in one transaction, and an
-//! unfinished run, whose every write the stream hands to the drain function so
-//! the next run starts at once (`template.yaml`).
+//! site is at, written with the `/*` they cause in one transaction; an unfinished
+//! run, whose every write the stream hands to the drain function so the next run
+//! starts at once (`template.yaml`); and the CloudFormation requests waiting for
+//! their answer, one item each, so no run's write can lose another's.
 
-use super::items::{from_item, s, to_item, JobItem, JOB_SK, POST_SK, RENDER_PK, STATE_SK};
+use super::items::{
+    from_item, s, to_item, JobItem, RequestItem, JOB_SK, POST_SK, RENDER_PK, REQUEST_PREFIX,
+    STATE_SK,
+};
 use super::tx::Tx;
 use super::{unavailable, DynamoPosts};
 use chrono::{DateTime, Utc};
@@ -89,29 +93,40 @@ impl RenderLedger for DynamoPosts {
             .await;
         match sent {
             Ok(_) => Ok(id),
-            // Another run recorded first (or its entry took the name): it queued the `/*`.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Ok(None)
+            Err(e) => {
+                // Only the versions' own condition failing means another run
+                // recorded first (and queued the `/*`); a conflict or throttling
+                // cancels too, and is worth another try.
+                let lost = e
+                    .as_service_error()
+                    .and_then(|e| match e {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
+                            t.cancellation_reasons().first()?.code().map(str::to_owned)
+                        }
+                        _ => None,
+                    })
+                    .is_some_and(|code| code == "ConditionalCheckFailed");
+                if lost {
+                    Ok(None)
+                } else {
+                    Err(unavailable("recording the site's versions", e))
+                }
             }
-            Err(e) => Err(unavailable("recording the site's versions", e)),
         }
     }
 
     async fn job(&self) -> Result<Option<Job>, StoreError> {
-        self.get_item(
-            RENDER_PK.into(),
-            JOB_SK,
-            true,
-            "reading the unfinished re-render",
-        )
-        .await?
-        .map(from_item::<JobItem>)
-        .transpose()?
-        .map(JobItem::job)
-        .transpose()
+        Ok(self
+            .get_item(
+                RENDER_PK.into(),
+                JOB_SK,
+                true,
+                "reading the unfinished re-render",
+            )
+            .await?
+            .map(from_item::<JobItem>)
+            .transpose()?
+            .map(|item| item.job))
     }
 
     async fn set_job(&self, job: Option<&Job>) -> Result<(), StoreError> {
@@ -121,21 +136,59 @@ impl RenderLedger for DynamoPosts {
                 .client
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(to_item(&JobItem::new(job))?))
+                .set_item(Some(to_item(&JobItem::new(job.clone()))?))
                 .send()
                 .await
                 .map(|_| ())
                 .map_err(|e| unavailable(context, e)),
-            None => self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(RENDER_PK))
-                .key("sk", s(JOB_SK))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| unavailable(context, e)),
+            None => self.delete_render_item(JOB_SK, context).await,
         }
+    }
+
+    async fn requests(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :req)")
+            .expression_attribute_values(":pk", s(RENDER_PK))
+            .expression_attribute_values(":req", s(REQUEST_PREFIX))
+            .consistent_read(true);
+        self.query_all(query, "reading the CloudFormation requests")
+            .await?
+            .into_iter()
+            .map(|item| from_item::<RequestItem>(item)?.event())
+            .collect()
+    }
+
+    async fn keep_request(&self, id: &str, event: &serde_json::Value) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&RequestItem::new(id, event))?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable("keeping a CloudFormation request", e))
+    }
+
+    async fn drop_request(&self, id: &str) -> Result<(), StoreError> {
+        let sk = format!("{REQUEST_PREFIX}{id}");
+        self.delete_render_item(&sk, "forgetting an answered request")
+            .await
+    }
+}
+
+impl DynamoPosts {
+    async fn delete_render_item(&self, sk: &str, context: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(RENDER_PK))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(context, e))
     }
 }

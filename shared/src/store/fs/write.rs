@@ -347,6 +347,20 @@ impl crate::rerender::RenderLedger for FsStore {
         self.ledger.set_job(job);
         Ok(())
     }
+
+    async fn requests(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        Ok(self.ledger.requests())
+    }
+
+    async fn keep_request(&self, id: &str, event: &serde_json::Value) -> Result<(), StoreError> {
+        self.ledger.keep_request(id, event);
+        Ok(())
+    }
+
+    async fn drop_request(&self, id: &str) -> Result<(), StoreError> {
+        self.ledger.drop_request(id);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

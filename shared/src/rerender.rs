@@ -53,7 +53,8 @@ impl SiteVersions {
     }
 }
 
-/// A store's record of its versions and of an unfinished run.
+/// A store's record of its versions, of an unfinished run, and of the deploys
+/// waiting for their answer.
 pub trait RenderLedger: Send + Sync {
     /// Posts (drafts and scheduled ones included) whose stored HTML was not made
     /// by `renderer`.

@@ -370,7 +370,10 @@ async fn a_deploy_cut_short_is_continued_by_its_own_build_only_and_then_answered
     assert_eq!(cut.progress.unwrap().left, all.len());
     let job = posts.job().await.unwrap().unwrap();
     assert_eq!(job.target, SiteVersions::current());
-    assert_eq!(posts.requests().await.unwrap(), std::slice::from_ref(&update));
+    assert_eq!(
+        posts.requests().await.unwrap(),
+        std::slice::from_ref(&update)
+    );
 
     // A run recorded by another build (code from before the deploy, woken by a
     // retried event) is not this build's to continue: nothing is written.

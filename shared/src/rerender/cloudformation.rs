@@ -145,6 +145,9 @@ pub enum AnswerError {
     /// The server refused it (an expired or altered URL): no retry helps.
     #[error("the answer was refused: {0}")]
     Refused(String),
+    /// The HTTPS client could not be set up (the pinned roots).
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(String),
 }
 
 #[cfg(feature = "lambda-drain")]
@@ -203,16 +206,16 @@ fn connector() -> Result<Connector, AnswerError> {
     use rustls::pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(crate::aws::AMAZON_ROOTS) {
-        let cert = cert.map_err(|e| AnswerError::Url(format!("the pinned roots: {e}")))?;
+        let cert = cert.map_err(|e| AnswerError::Tls(format!("the pinned roots: {e}")))?;
         roots
             .add(cert)
-            .map_err(|e| AnswerError::Url(format!("the pinned roots: {e}")))?;
+            .map_err(|e| AnswerError::Tls(format!("the pinned roots: {e}")))?;
     }
     let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| AnswerError::Url(e.to_string()))?
+    .map_err(|e| AnswerError::Tls(e.to_string()))?
     .with_root_certificates(roots)
     .with_no_client_auth();
     Ok(hyper_rustls::HttpsConnectorBuilder::new()

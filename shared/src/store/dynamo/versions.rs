@@ -40,11 +40,7 @@ impl RenderLedger for DynamoPosts {
                 .await
                 .map_err(|e| unavailable("finding posts an older renderer made", e))?;
             for item in page.items.unwrap_or_default() {
-                let slug = item
-                    .get("slug")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| StoreError::Corrupt("a post item without a slug".into()))?;
-                slugs.push(Slug::parse(slug).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                slugs.push(from_item::<Stale>(item)?.slug);
             }
             start = page.last_evaluated_key;
             if start.is_none() {
@@ -132,15 +128,10 @@ impl RenderLedger for DynamoPosts {
     async fn set_job(&self, job: Option<&Job>) -> Result<(), StoreError> {
         let context = "recording the unfinished re-render";
         match job {
-            Some(job) => self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&JobItem::new(job.clone()))?))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| unavailable(context, e)),
+            Some(job) => {
+                self.put_render_item(to_item(&JobItem::new(job.clone()))?, context)
+                    .await
+            }
             None => self.delete_render_item(JOB_SK, context).await,
         }
     }
@@ -162,14 +153,9 @@ impl RenderLedger for DynamoPosts {
     }
 
     async fn keep_request(&self, id: &str, event: &serde_json::Value) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&RequestItem::new(id, event))?))
-            .send()
+        let item = to_item(&RequestItem::new(id, event))?;
+        self.put_render_item(item, "keeping a CloudFormation request")
             .await
-            .map(|_| ())
-            .map_err(|e| unavailable("keeping a CloudFormation request", e))
     }
 
     async fn drop_request(&self, id: &str) -> Result<(), StoreError> {
@@ -179,7 +165,28 @@ impl RenderLedger for DynamoPosts {
     }
 }
 
+/// What the stale-post Scan projects.
+#[derive(serde::Deserialize)]
+struct Stale {
+    slug: Slug,
+}
+
 impl DynamoPosts {
+    async fn put_render_item(
+        &self,
+        item: super::items::Item,
+        context: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(context, e))
+    }
+
     async fn delete_render_item(&self, sk: &str, context: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()

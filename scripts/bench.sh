@@ -16,8 +16,34 @@ mkdir -p "$out"
 step "tools (moto, cargo-lambda, zig; wrk and nginx from Debian)"
 install "$venv" scripts/requirements-test.txt
 export PATH="$venv/bin:$PATH"
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  apt-get install -y -qq wrk nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null || ! command -v openssl >/dev/null; then
+  apt-get install -y -qq wrk nginx openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk nginx openssl >/dev/null; }
+fi
+# A Lambda-sized CPU is a cgroup with a CPU quota (tests/src/cpu_share.rs).
+if [ ! -w /sys/fs/cgroup/cpu ]; then
+  echo "the benchmark needs a writable cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu (run as root)" >&2
+  exit 1
+fi
+
+step "a bench-only CA chain for the TLS proxy in front of the emulator"
+tls=$out/tls
+if [ ! -f "$tls/chain.pem" ]; then
+  rm -rf "$tls"; mkdir -p "$tls"
+  # Shaped like Amazon's: an RSA 2,048 root, an intermediate and a leaf (for 127.0.0.1).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=blog bench root" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=blog bench intermediate" \
+    -keyout "$tls/int.key" -out "$tls/int.csr" 2>/dev/null
+  printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' > "$tls/int.ext"
+  openssl x509 -req -days 3650 -in "$tls/int.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+    -CAcreateserial -extfile "$tls/int.ext" -out "$tls/int.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls/leaf.key" -out "$tls/leaf.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$tls/leaf.ext"
+  openssl x509 -req -days 825 -in "$tls/leaf.csr" -CA "$tls/int.pem" -CAkey "$tls/int.key" \
+    -CAcreateserial -extfile "$tls/leaf.ext" -out "$tls/leaf.pem" 2>/dev/null
+  cat "$tls/leaf.pem" "$tls/int.pem" > "$tls/chain.pem"
 fi
 
 step "corpus: 200 posts"
@@ -26,6 +52,10 @@ python3 "$shared/bench/make_corpus.py" "$out/corpus" --posts 200
 
 step "build: release bootstraps, blog, harness"
 cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed -p blog-hello
+# The read functions as the cold starts run them: the same build plus the bench CA
+# (blog-core's bench-tls feature), so they reach the emulator over HTTPS.
+cargo lambda build --release -p blog-home -p blog-post -p blog-tags -p blog-feed \
+  --features blog-core/bench-tls --lambda-dir "$out/tls-lambda"
 # Sizes are also measured as deployed: arm64, one function per build as `sam build` does.
 rustup target add aarch64-unknown-linux-gnu
 for f in home post tags feed hello; do
@@ -37,8 +67,9 @@ cargo build -p blog-e2e --bin bench-lambda
 step "moto's server on 127.0.0.1"
 start_moto
 
-step "Lambda: cold starts ($runs each), peak RSS after 1,000 invocations, DynamoDB requests"
-target/debug/bench-lambda "$runs" "$out/corpus" "$shared/peers/flask-blog/bootstrap" > "$out/lambda.json"
+step "Lambda: cold starts ($runs each at 128, 256, 512, 1,024 MB's CPU share and unlimited), peak RSS after 1,000 invocations, DynamoDB requests"
+target/debug/bench-lambda "$runs" "$out/corpus" "$shared/peers/flask-blog/bootstrap" "$tls" "$out/tls-lambda" \
+  > "$out/lambda.json"
 
 step "in-process latency (criterion)"
 BENCH_CORPUS="$out/corpus" cargo bench -p blog-core --bench handlers -- --warm-up-time 1 --measurement-time 3 --noplot \

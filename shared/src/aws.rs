@@ -42,6 +42,11 @@ pub fn loader() -> aws_config::ConfigLoader {
     let trust = tls::TrustStore::empty()
         .with_native_roots(false)
         .with_pem_certificate(AMAZON_ROOTS);
+    #[cfg(feature = "bench-tls")]
+    let trust = match std::env::var_os("BLOG_BENCH_CA").map(std::fs::read) {
+        Some(Ok(pem)) => trust.with_pem_certificate(pem),
+        _ => trust,
+    };
     let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
     let http = match tls::TlsContext::builder().with_trust_store(trust).build() {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure report
 
 pub mod cloudfront;
+pub mod cpu_share;
 pub mod deployment;
 pub mod dynamodb_local;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod runtime_api;
 pub mod serve;
 pub mod stack;
 pub mod throttle;
+pub mod tls_proxy;
 
 pub use blog_test_support::api;
 pub use blog_test_support::content::workspace;

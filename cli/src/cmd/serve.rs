@@ -178,6 +178,9 @@ where
     P: Posts + PostWriter + Outbox + RenderLedger + 'static,
     A: Assets + AssetWriter + 'static,
 {
+    // A long-running server can afford to parse every template now, so a broken one
+    // fails the start rather than a request.
+    app.templates.parse_all()?;
     // The drain the deployed stack runs as a function, as a task here: it sends
     // what the writes queued (to the log, without --distribution). Unlike the
     // function it does not bring a table to this build's renderer: a laptop's

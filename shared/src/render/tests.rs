@@ -64,6 +64,7 @@ fn html_ok(body: &str) {
 fn every_template_renders() {
     let config = Config::for_test();
     let t = Templates::new(&config).unwrap();
+    t.parse_all().unwrap();
     let post = sample_post("Tom & <Jerry>");
     let view = PostView::new(&post, &config);
     let summary = SummaryView::from(&post.summary());

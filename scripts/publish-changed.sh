@@ -48,8 +48,8 @@ if [ -z "${BLOG_ENDPOINT:-}" ]; then
 fi
 if [ -z "${BLOG_TOKEN:-}" ]; then
   # Into the environment only: never on a command line or in the log.
-  BLOG_TOKEN=$(aws secretsmanager get-secret-value --secret-id "$stack-publish" \
-    --query SecretString --output text | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  BLOG_TOKEN=$(aws ssm get-parameter --name "/$stack/publish-token" --with-decryption \
+    --query Parameter.Value --output text)
   export BLOG_TOKEN
 fi
 

@@ -14,7 +14,8 @@ Each ```sh block must follow a marker comment saying how it is checked:
       needs an AWS account: each `aws SERVICE OPERATION --option ...` must exist in
       the AWS CLI (`--generate-cli-skeleton`, offline), each `sam` command and option
       in SAM's help, and the names it uses (stack outputs in CamelCase, the stack
-      name, `<stack>-publish`) must be the template's and samconfig.toml's.
+      name, the token's parameter `/<stack>/publish-token`) must be the template's and
+      samconfig.toml's.
   <!-- readme: skip REASON -->
       not run here, for the reason given.
 
@@ -287,7 +288,7 @@ def check_aws(block, _log_path):
             if w.startswith("--") and not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", help_text):
                 problems.append(f"sam {words[0]} has no option {w}")
     # Names the block relies on: CamelCase words in quotes or <...> are outputs or
-    # parameters; the stack and secret names follow samconfig.toml.
+    # parameters; the stack and token parameter names follow samconfig.toml.
     for name in set(re.findall(r"'(\w+)'|<(\w+)>", text)):
         n = name[0] or name[1]
         if re.fullmatch(r"[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+", n) and n not in names:
@@ -295,9 +296,9 @@ def check_aws(block, _log_path):
     for m in re.finditer(r"--stack-name\s+(\S+)", text):
         if m.group(1) not in (stack, f"{stack}-pipeline"):
             problems.append(f"stack {m.group(1)} is not samconfig.toml's {stack} (or its {stack}-pipeline)")
-    for m in re.finditer(r"--secret-id\s+(\S+)", text):
-        if m.group(1) != f"{stack}-publish":
-            problems.append(f"secret {m.group(1)} is not the template's {stack}-publish")
+    for m in re.finditer(r"ssm get-parameter[^\n]*--name\s+(\S+)", text):
+        if m.group(1) != f"/{stack}/publish-token":
+            problems.append(f"parameter {m.group(1)} is not the template's /{stack}/publish-token")
     if problems:
         raise RuntimeError("; ".join(problems))
 

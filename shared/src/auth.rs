@@ -28,7 +28,7 @@ impl std::fmt::Debug for Token {
 pub struct WeakToken;
 
 impl Token {
-    /// A token from configuration (`BLOG_TOKEN`, Secrets Manager).
+    /// A token from configuration (`BLOG_TOKEN`, the stack's SSM parameter).
     pub fn new(secret: &str) -> Result<Self, WeakToken> {
         let secret = secret.trim();
         if secret.len() < MIN_TOKEN_LEN || !secret.bytes().all(|b| b.is_ascii_graphic()) {

@@ -112,40 +112,8 @@ pub fn scheduler(config: &SdkConfig) -> aws_sdk_scheduler::Client {
     aws_sdk_scheduler::Client::new(config)
 }
 
-/// What the publish secret holds.
-#[cfg(all(feature = "secrets", feature = "publish"))]
-#[derive(Debug)]
-pub struct PublishSecret {
-    /// The publish token.
-    pub token: crate::auth::Token,
-}
-
-/// Reads the publish secret: JSON `{"token": "..."}` (other keys are ignored), as
-/// the SAM template generates it. Errors name the secret, never its value.
-#[cfg(all(feature = "secrets", feature = "publish"))]
-pub async fn publish_secret(
-    config: &SdkConfig,
-    secret_id: &str,
-) -> Result<PublishSecret, Box<dyn std::error::Error + Send + Sync>> {
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        token: String,
-    }
-    let out = aws_sdk_secretsmanager::Client::new(config)
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "reading the publish secret {secret_id}: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-            )
-        })?;
-    let text = out.secret_string().unwrap_or_default();
-    let stored: Stored = serde_json::from_str(text)
-        .map_err(|_| format!("the publish secret {secret_id} is not JSON with \"token\""))?;
-    let token = crate::auth::Token::new(&stored.token)
-        .map_err(|e| format!("the publish secret {secret_id}: {e}"))?;
-    Ok(PublishSecret { token })
+/// The SSM client (the publish token's parameter: `token_parameter`).
+#[cfg(feature = "ssm")]
+pub fn ssm(config: &SdkConfig) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(config)
 }

@@ -17,7 +17,7 @@ pub mod authoring;
     feature = "dynamo",
     feature = "s3",
     feature = "cloudfront",
-    feature = "secrets",
+    feature = "ssm",
     feature = "scheduler"
 ))]
 pub mod aws;
@@ -46,6 +46,8 @@ pub mod routes;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+#[cfg(feature = "ssm")]
+pub mod token_parameter;
 pub mod urls;
 pub mod version;
 

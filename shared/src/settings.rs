@@ -12,9 +12,9 @@ pub struct Settings {
     table: Option<String>,
     /// `BLOG_BUCKET`: the S3 bucket for assets (the publish function, `blog serve --store dynamo`).
     bucket: Option<String>,
-    /// `BLOG_TOKEN_SECRET`: the Secrets Manager secret holding the publish token
-    /// (the publish function).
-    token_secret: Option<String>,
+    /// `BLOG_TOKEN_PARAMETER`: the SSM parameter holding the publish token (the
+    /// publish function).
+    token_parameter: Option<String>,
     /// `BLOG_DISTRIBUTION_ID`: the CloudFront distribution the drain invalidates.
     distribution: Option<String>,
     /// `BLOG_SCHEDULE_GROUP`, `BLOG_SCHEDULE_TARGET`, `BLOG_SCHEDULE_ROLE`: where
@@ -54,7 +54,7 @@ impl Settings {
             site,
             table: get("BLOG_TABLE"),
             bucket: get("BLOG_BUCKET"),
-            token_secret: get("BLOG_TOKEN_SECRET"),
+            token_parameter: get("BLOG_TOKEN_PARAMETER"),
             distribution: get("BLOG_DISTRIBUTION_ID"),
             schedule: [
                 get("BLOG_SCHEDULE_GROUP"),
@@ -81,12 +81,12 @@ impl Settings {
         )
     }
 
-    /// The name of the publish secret.
-    pub fn token_secret(&self) -> Result<&str, ConfigError> {
+    /// The name of the publish token's parameter.
+    pub fn token_parameter(&self) -> Result<&str, ConfigError> {
         required(
-            &self.token_secret,
-            "token_secret",
-            "BLOG_TOKEN_SECRET",
+            &self.token_parameter,
+            "token_parameter",
+            "BLOG_TOKEN_PARAMETER",
             "it names the publish secret, `<stack>-publish`",
         )
     }
@@ -163,7 +163,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.table().unwrap(), "posts");
         assert_eq!(s.bucket().unwrap_err().env, "BLOG_BUCKET");
-        assert_eq!(s.token_secret().unwrap_err().env, "BLOG_TOKEN_SECRET");
+        assert_eq!(s.token_parameter().unwrap_err().env, "BLOG_TOKEN_PARAMETER");
         let none = Settings::from_lookup(Config::for_test(), lookup(&[])).unwrap();
         assert!(none.table().unwrap_err().to_string().contains("BLOG_TABLE"));
     }

@@ -1,6 +1,6 @@
 //! The AWS emulators on 127.0.0.1 behind one endpoint: DynamoDB requests go to
 //! DynamoDB Local (AWS's own emulator, stricter than moto: isolated transactions),
-//! everything else (S3, CloudFront, Secrets Manager) to moto's server.
+//! everything else (S3, CloudFront, SSM, Scheduler) to moto's server.
 //! `BLOG_TEST_DYNAMODB=moto` sends DynamoDB to moto as well.
 //!
 //! The test command starts both servers and exports `MOTO_ENDPOINT` and
@@ -228,13 +228,15 @@ pub async fn invalidations(cf: &aws_sdk_cloudfront::Client, id: &str) -> Vec<Vec
     out
 }
 
-/// A publish secret holding the test token, as the stack's; returns its name.
-pub async fn publish_secret(sdk: &aws_config::SdkConfig) -> String {
-    let name = crate::unique_name("blog-publish");
-    aws_sdk_secretsmanager::Client::new(sdk)
-        .create_secret()
+/// The publish token's parameter holding the test token, as the stack's; returns
+/// its name.
+pub async fn publish_token_parameter(sdk: &aws_config::SdkConfig) -> String {
+    let name = format!("/{}/publish-token", crate::unique_name("blog"));
+    blog_core::aws::ssm(sdk)
+        .put_parameter()
         .name(&name)
-        .secret_string(serde_json::json!({ "token": crate::api::TOKEN }).to_string())
+        .value(crate::api::TOKEN)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
         .send()
         .await
         .unwrap();
@@ -255,7 +257,7 @@ pub async fn function_env(
     distribution: &str,
     cloudfront: Option<&str>,
 ) -> (Vec<(String, String)>, String) {
-    let secret = publish_secret(sdk).await;
+    let parameter = publish_token_parameter(sdk).await;
     let group = crate::unique_name("posts");
     blog_core::aws::scheduler(sdk)
         .create_schedule_group()
@@ -267,7 +269,7 @@ pub async fn function_env(
     for (k, v) in [
         ("BLOG_TABLE", table),
         ("BLOG_BUCKET", bucket),
-        ("BLOG_TOKEN_SECRET", secret.as_str()),
+        ("BLOG_TOKEN_PARAMETER", parameter.as_str()),
         ("BLOG_DISTRIBUTION_ID", distribution),
         ("BLOG_BASE_URL", "https://blog.test"),
         ("BLOG_SCHEDULE_GROUP", group.as_str()),

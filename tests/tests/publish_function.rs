@@ -1,5 +1,5 @@
 //! The real release `publish` and `drain` bootstraps behind loopback Runtime APIs,
-//! with DynamoDB on DynamoDB Local and S3, CloudFront and Secrets Manager on moto's
+//! with DynamoDB on DynamoDB Local and S3, CloudFront and SSM on moto's
 //! server: the events in `events/api-*.json` get their statuses, a publish lands
 //! in DynamoDB with its invalidation queued in the same write, the drain sends
 //! CloudFront exactly that batch and clears it, an undeliverable batch fails the

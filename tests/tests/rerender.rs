@@ -592,3 +592,109 @@ async fn the_drain_answers_cloudformation_and_invalidates_once_per_deploy_that_c
         Some(SiteVersions::current())
     );
 }
+
+/// The drain's other custom resource: the publish token's SSM parameter
+/// (`events/drain/publish-token-*.json`), made on Create and removed on Delete,
+/// the token itself never in an answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_drain_makes_the_publish_token_on_create_and_removes_it_on_delete() {
+    let d = Deployment::start(None, Duration::from_secs(1)).await;
+    let url = ResponseUrl::start().await;
+    let ssm = blog_core::aws::ssm(&d.sdk);
+    let name = format!("/{}/publish-token", blog_e2e::unique_name("blog"));
+    let event = |kind: &str, name: &str| {
+        events::load_drain(&format!("publish-token-{kind}"))
+            .replace("http://127.0.0.1:9", &url.base)
+            .replace("/blog/publish-token", name)
+    };
+    let (ssm, parameter) = (&ssm, name.as_str());
+    let stored = move || async move {
+        ssm.get_parameter()
+            .name(parameter)
+            .with_decryption(true)
+            .send()
+            .await
+            .map(|out| out.parameter.unwrap())
+    };
+
+    let out = d.drain.invoke(&event("create", &name)).await.unwrap();
+    assert_eq!(out["token"], "SUCCESS", "{out}");
+    let answers = url.take();
+    assert_eq!(answers.len(), 1);
+    let (path, body) = &answers[0];
+    assert_eq!(path, "/cloudformation-response/token-create");
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    assert_eq!(body["PhysicalResourceId"], name.as_str());
+    assert_eq!(body["LogicalResourceId"], "PublishToken");
+    assert_eq!(body["Data"]["Name"], name.as_str());
+    let parameter = stored().await.unwrap();
+    assert_eq!(
+        parameter.r#type,
+        Some(aws_sdk_ssm::types::ParameterType::SecureString)
+    );
+    let token = parameter.value.unwrap();
+    assert_eq!(token.len(), 64, "256 bits in hex");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(blog_core::auth::Token::new(&token).is_ok());
+    assert!(
+        !body.to_string().contains(&token),
+        "the answer never carries the token"
+    );
+    // The site render ignores it: no re-render ran, no request was kept.
+    assert!(out.get("rerender").is_none(), "{out}");
+
+    // A retried Create (Lambda retries an invocation that failed) keeps the token.
+    let out = d.drain.invoke(&event("create", &name)).await.unwrap();
+    assert_eq!(out["token"], "SUCCESS");
+    let answers = url.take();
+    assert!(
+        answers[0].1["Reason"].as_str().unwrap().contains("kept"),
+        "{:?}",
+        answers[0].1
+    );
+    assert_eq!(stored().await.unwrap().value.unwrap(), token);
+
+    // An Update that changes nothing keeps it too.
+    let mut update: serde_json::Value = serde_json::from_str(&event("delete", &name)).unwrap();
+    update["RequestType"] = "Update".into();
+    update["OldResourceProperties"] = update["ResourceProperties"].clone();
+    d.drain.invoke(&update.to_string()).await.unwrap();
+    assert_eq!(url.take()[0].1["PhysicalResourceId"], name.as_str());
+    assert_eq!(stored().await.unwrap().value.unwrap(), token);
+
+    // Delete removes it; a second Delete (a retry) finds nothing and succeeds.
+    for _ in 0..2 {
+        let out = d.drain.invoke(&event("delete", &name)).await.unwrap();
+        assert_eq!(out["token"], "SUCCESS", "{out}");
+        let answers = url.take();
+        assert_eq!(answers[0].0, "/cloudformation-response/token-delete");
+        assert_eq!(answers[0].1["PhysicalResourceId"], name.as_str());
+        let gone = stored().await.unwrap_err();
+        assert!(
+            gone.as_service_error()
+                .is_some_and(|e| e.is_parameter_not_found()),
+            "{gone:?}"
+        );
+    }
+
+    // A Name that is not a parameter path: FAILED with what to fix, nothing stored,
+    // and the rollback's Delete of the resource that never was succeeds.
+    let out = d
+        .drain
+        .invoke(&event("create", "publish-token"))
+        .await
+        .unwrap();
+    assert_eq!(out["token"], "FAILED");
+    let body = url.take().remove(0).1;
+    assert!(
+        body["Reason"].as_str().unwrap().contains("parameter path"),
+        "{body}"
+    );
+    let failed_id = body["PhysicalResourceId"].as_str().unwrap().to_owned();
+    let mut rollback: serde_json::Value =
+        serde_json::from_str(&event("delete", "publish-token")).unwrap();
+    rollback["PhysicalResourceId"] = failed_id.into();
+    let out = d.drain.invoke(&rollback.to_string()).await.unwrap();
+    assert_eq!(out["token"], "SUCCESS", "{out}");
+    assert_eq!(url.take()[0].1["Status"], "SUCCESS");
+}

@@ -208,26 +208,36 @@ fn read_functions_may_only_read() {
 }
 
 #[test]
-fn the_publish_function_reaches_its_secret_only_and_the_drain_its_distribution() {
+fn the_publish_function_reaches_its_token_only_and_the_drain_its_distribution() {
     let t = template();
     let f = &t["Resources"]["PublishFunction"]["Properties"];
     assert_eq!(f["CodeUri"].as_str(), Some("functions/publish"));
-    let secret_name = f["Environment"]["Variables"]["BLOG_TOKEN_SECRET"]["Fn::Sub"]
-        .as_str()
-        .or_else(|| f["Environment"]["Variables"]["BLOG_TOKEN_SECRET"].as_str());
     let text = std::fs::read_to_string(workspace().join("template.yaml")).unwrap();
-    assert!(
-        text.contains("BLOG_TOKEN_SECRET: !Sub \"${AWS::StackName}-publish\""),
-        "{secret_name:?}"
+    // One name for the token's parameter: the function reads it, the custom
+    // resource creates it, the policies admit exactly it.
+    let name = "/${AWS::StackName}/publish-token";
+    let arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/publish-token";
+    assert!(text.contains(&format!("BLOG_TOKEN_PARAMETER: !Sub \"{name}\"")));
+    let token = &t["Resources"]["PublishToken"];
+    assert_eq!(token["Type"].as_str(), Some("Custom::PublishToken"));
+    assert_eq!(
+        token["Type"].as_str(),
+        Some(blog_core::rerender::cloudformation::TOKEN_RESOURCE_TYPE)
     );
-    assert!(text.contains("Name: !Sub \"${AWS::StackName}-publish\""));
+    assert!(text.contains(&format!("      Name: !Sub \"{name}\"")));
+    assert!(text.contains("ServiceToken: !Ref DrainFunction.Alias\n      ServiceTimeout: 60"));
+    // No secret that costs by the month.
+    assert!(!text.contains("AWS::SecretsManager"));
     let access = &t["Resources"]["PublishAccess"]["Properties"]["PolicyDocument"]["Statement"];
     let statements = access.as_sequence().unwrap();
     assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"].as_str(), Some("ssm:GetParameter"));
     assert_eq!(
-        statements[0]["Action"].as_str(),
-        Some("secretsmanager:GetSecretValue")
+        text.matches(&format!("Resource: !Sub \"{arn}\"")).count(),
+        2,
+        "the publish function's read and the drain's create/delete name the one parameter"
     );
+    assert!(text.contains("Action: [ssm:PutParameter, ssm:DeleteParameter]"));
     assert!(!format!("{:?}", f["Policies"]).contains("cloudfront"));
     // Only the drain invalidates, and only this distribution.
     let drain = &t["Resources"]["DrainFunction"]["Properties"];

@@ -72,28 +72,24 @@ where
 pub type PublishApp = App<DynamoPosts, crate::store::s3::S3Assets>;
 
 /// The publish function's cold start: settings, clients, templates, and the
-/// token from the secret (`BLOG_TOKEN_SECRET`), read once and kept for the life of
-/// the process.
+/// token from its parameter (`BLOG_TOKEN_PARAMETER`), read once and kept for the
+/// life of the process.
 #[cfg(feature = "lambda-publish")]
 pub async fn publish_from_env() -> Result<(PublishApp, PublishFunction), Error> {
     let settings = Settings::from_env()?;
     let (table, bucket) = (settings.table()?, settings.bucket()?);
-    let secret_id = settings.token_secret()?;
+    let parameter = settings.token_parameter()?;
     let [group, target, role] = settings.schedules()?;
     let sdk = aws::lambda_sdk_config().await;
-    let secret = aws::publish_secret(&sdk, secret_id).await?;
+    let token = crate::token_parameter::read(&aws::ssm(&sdk), parameter).await?;
+    let token = crate::auth::Token::new(&token)
+        .map_err(|e| format!("the publish token in {parameter}: {e}"))?;
     let posts = DynamoPosts::new(aws::dynamodb(&sdk), table);
     let assets = crate::store::s3::S3Assets::new(aws::s3(&sdk), bucket);
     let schedules =
         crate::schedule::eventbridge::EventBridge::new(aws::scheduler(&sdk), group, target, role);
     let app = App::new(settings.site, posts, assets)?;
-    Ok((
-        app,
-        crate::publish::Publisher {
-            token: secret.token,
-            schedules,
-        },
-    ))
+    Ok((app, crate::publish::Publisher { token, schedules }))
 }
 
 /// The publish function's API side: its token and the stack's schedules.
@@ -107,9 +103,13 @@ pub async fn serve_publish(app: PublishApp, publisher: PublishFunction) -> Resul
     run(move |req| crate::publish::handle(&site.0, &site.1, req)).await
 }
 
-/// The drain function's outbox and CDN.
+/// The drain function's outbox and CDN, and SSM for the publish token's resource.
 #[cfg(feature = "lambda-drain")]
-pub type Drainer = (DynamoPosts, crate::cdn::cloudfront::CloudFront);
+pub type Drainer = (
+    DynamoPosts,
+    crate::cdn::cloudfront::CloudFront,
+    aws_sdk_ssm::Client,
+);
 
 /// The drain function's cold start: the table (`BLOG_TABLE`) and the
 /// distribution (`BLOG_DISTRIBUTION_ID`).
@@ -122,6 +122,7 @@ pub async fn drain_from_env() -> Result<Drainer, Error> {
     Ok((
         DynamoPosts::new(aws::dynamodb(&sdk), table),
         crate::cdn::cloudfront::CloudFront::new(aws::cloudfront(&sdk), distribution),
+        aws::ssm(&sdk),
     ))
 }
 
@@ -149,7 +150,21 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
             let budget = left
                 .saturating_sub(DRAIN_MARGIN)
                 .max(std::time::Duration::from_secs(1));
-            let (store, cdn) = drainer;
+            let (store, cdn, ssm) = drainer;
+            // The publish token's resource: answered at once, apart from the drain.
+            if let Some(request) = crate::rerender::cloudformation::Request::of(&event.payload)
+                .filter(crate::token_parameter::is_for_token)
+            {
+                let answer = crate::token_parameter::on_request(ssm, &request).await;
+                match crate::rerender::cloudformation::send(&request, &answer).await {
+                    Ok(()) => {}
+                    // CloudFormation invokes asynchronously: failing the invocation
+                    // has Lambda retry it, and a retried Create keeps the token.
+                    Err(e) if e.transient() => return Err(Error::from(e.to_string())),
+                    Err(e) => tracing::error!(error = %e, "the publish token's answer was refused"),
+                }
+                return Ok(serde_json::json!({ "token": answer["Status"] }));
+            }
             // Boxed, as the page routes are: inlined into the runtime's future it
             // overflows rustc's layout query depth.
             let woken = Box::pin(crate::cdn::drain::on_event(

@@ -18,6 +18,9 @@ use super::{Progress, SiteVersions};
 /// never taken for a replacement.
 pub const PHYSICAL_ID: &str = "site-render";
 
+/// The publish token's resource type (answered by `token_parameter`, not here).
+pub const TOKEN_RESOURCE_TYPE: &str = "Custom::PublishToken";
+
 /// Longest `Reason` sent (CloudFormation shows it in the stack's events).
 const REASON_LEN: usize = 1000;
 
@@ -47,6 +50,10 @@ pub struct Request {
     pub request_id: String,
     /// The resource's name in the template.
     pub logical_resource_id: String,
+    /// The resource's type in the template (`Custom::PublishToken` is answered by
+    /// `token_parameter`; the re-render takes the rest).
+    #[serde(default)]
+    pub resource_type: String,
     /// The id an earlier answer gave (absent on Create).
     #[serde(default)]
     pub physical_resource_id: Option<String>,
@@ -92,10 +99,39 @@ impl Request {
             ),
             Err(why) => ("FAILED", why.to_owned(), serde_json::json!({})),
         };
+        self.respond_with(
+            status,
+            &reason,
+            self.physical_resource_id.as_deref().unwrap_or(PHYSICAL_ID),
+            data,
+        )
+    }
+
+    /// An answer with `outcome` as SUCCESS (the reason) or FAILED (why), for the
+    /// resource `physical_id`.
+    pub fn respond(
+        &self,
+        outcome: Result<String, String>,
+        physical_id: &str,
+        data: serde_json::Value,
+    ) -> serde_json::Value {
+        match outcome {
+            Ok(reason) => self.respond_with("SUCCESS", &reason, physical_id, data),
+            Err(why) => self.respond_with("FAILED", &why, physical_id, data),
+        }
+    }
+
+    fn respond_with(
+        &self,
+        status: &str,
+        reason: &str,
+        physical_id: &str,
+        data: serde_json::Value,
+    ) -> serde_json::Value {
         serde_json::json!({
             "Status": status,
-            "Reason": shorten(&reason),
-            "PhysicalResourceId": self.physical_resource_id.as_deref().unwrap_or(PHYSICAL_ID),
+            "Reason": shorten(reason),
+            "PhysicalResourceId": physical_id,
             "StackId": self.stack_id,
             "RequestId": self.request_id,
             "LogicalResourceId": self.logical_resource_id,

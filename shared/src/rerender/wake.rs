@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use super::cloudformation::{Request, RequestType};
+use super::cloudformation::{Request, RequestType, TOKEN_RESOURCE_TYPE};
 use super::{run, Job, Progress, RenderLedger, SiteVersions};
 use crate::cdn::drain::EVERYTHING;
 use crate::cdn::outbox::Outbox;
@@ -45,7 +45,8 @@ where
     S: PostWriter + Outbox + RenderLedger,
 {
     let own = SiteVersions::current();
-    let request = Request::of(event);
+    // The publish token's requests are answered apart (`token_parameter`).
+    let request = Request::of(event).filter(|r| r.resource_type != TOKEN_RESOURCE_TYPE);
     if let Some(r) = &request {
         store.keep_request(&r.request_id, event).await?;
     }

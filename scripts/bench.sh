@@ -24,6 +24,8 @@ if [ ! -w /sys/fs/cgroup/cpu ]; then
   echo "the benchmark needs a writable cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu (run as root)" >&2
   exit 1
 fi
+# Groups a killed run left behind (tests/src/cpu_share.rs's PREFIX).
+rmdir /sys/fs/cgroup/cpu/blog-bench-* 2>/dev/null || true
 
 step "a bench-only CA chain for the TLS proxy in front of the emulator"
 tls=$out/tls

@@ -51,6 +51,10 @@ cold = lam["cold_start"]
 sizes_mb = sorted((k for k in cold if k != "unlimited"), key=int)
 deployed = deployed_memory()
 base = str(min(deployed.values()))
+missing = {str(mb) for mb in deployed.values()} - set(cold)
+if missing:
+    sys.exit(f"template.yaml deploys a memory size the bench did not run: {sorted(missing)} MB "
+             "(add it to MEMORY_SIZES in tests/src/bin/bench_lambda.rs)")
 
 
 def at(name):

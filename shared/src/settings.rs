@@ -1,5 +1,5 @@
 //! Every deployment input in one validated type: the site's settings and where its
-//! posts, assets and publish secret live. Each refusal names its variable.
+//! posts, assets and publish token live. Each refusal names its variable.
 
 use crate::config::{Config, ConfigError};
 
@@ -87,7 +87,7 @@ impl Settings {
             &self.token_parameter,
             "token_parameter",
             "BLOG_TOKEN_PARAMETER",
-            "it names the publish secret, `<stack>-publish`",
+            "it names the publish token's SSM parameter, `/<stack>/publish-token`",
         )
     }
 

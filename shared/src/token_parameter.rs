@@ -6,7 +6,8 @@
 //! CloudFormation cannot create a `SecureString` itself (`AWS::SSM::Parameter` takes
 //! `String` and `StringList` only), so the template's `PublishToken` custom resource
 //! asks the drain function to: on Create it generates a 256-bit token and stores it
-//! (never overwriting one already there), on Delete it removes it. The answer to
+//! (never overwriting one already there, which its IAM policy denies too), on Delete
+//! it removes it. The answer to
 //! CloudFormation carries the parameter's name, never the token. The publish
 //! function reads the token at cold start ([`read`]).
 
@@ -75,7 +76,9 @@ pub async fn on_request(ssm: &aws_sdk_ssm::Client, request: &Request) -> serde_j
             name,
             serde_json::json!({ "Name": name }),
         ),
-        RequestType::Delete => match existing {
+        // Only the parameter this resource names: a physical id from anywhere else
+        // (a Create that timed out before answering) is not ours to delete.
+        RequestType::Delete => match existing.filter(|old| *old == name) {
             Some(old) => match delete(ssm, old).await {
                 Ok(()) => request.respond(Ok(format!("deleted {old}")), old, serde_json::json!({})),
                 Err(why) => request.respond(Err(why), old, serde_json::json!({})),
@@ -110,12 +113,34 @@ async fn create(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<String, String>
         .await;
     match put {
         Ok(_) => Ok(format!("stored a new publish token in {name}")),
-        // Kept, never replaced: the author may already use it.
+        // Kept, never replaced: the author may already use it. Only if it is a
+        // SecureString, though: a plain String there was not made by this resource.
         Err(e)
             if e.as_service_error()
                 .is_some_and(|e| e.is_parameter_already_exists()) =>
         {
-            Ok(format!("kept the publish token already in {name}"))
+            let found = ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(false)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "reading the parameter already at {name}: {}",
+                        aws_sdk_ssm::error::DisplayErrorContext(e)
+                    )
+                })?;
+            match found.parameter.and_then(|p| p.r#type) {
+                Some(ParameterType::SecureString) => {
+                    Ok(format!("kept the publish token already in {name}"))
+                }
+                other => Err(format!(
+                    "{name} already exists as a {} parameter, not a SecureString: delete it \
+                     (aws ssm delete-parameter --name {name}) and deploy again",
+                    other.map_or("typeless".to_owned(), |t| t.as_str().to_owned())
+                )),
+            }
         }
         Err(e) => Err(format!(
             "storing the publish token in {name}: {}",

@@ -21,12 +21,12 @@ pub const FULL_VCPU_MB: u32 = 1_769;
 pub const PERIOD_US: u64 = 100_000;
 const HIERARCHY: &str = "/sys/fs/cgroup/cpu";
 
-/// One cgroup with a memory size's CPU quota. Removed on drop, once its processes
-/// have exited (drop it after the function it confines).
+/// One cgroup with a memory size's CPU quota. Removed on drop, after killing any
+/// process still in it (a benchmark that panicked mid-run).
 pub struct CpuShare {
-    dir: PathBuf,
     procs: File,
     quota_us: u64,
+    _dir: GroupDir,
 }
 
 impl CpuShare {
@@ -34,31 +34,33 @@ impl CpuShare {
     pub fn new(memory_mb: u32) -> io::Result<Self> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = PathBuf::from(HIERARCHY).join(format!(
-            "blog-bench-{}-{}",
+        let path = PathBuf::from(HIERARCHY).join(format!(
+            "{PREFIX}{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir(&dir).map_err(|e| {
+        std::fs::create_dir(&path).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(
                     "cannot create the cgroup {} ({e}): the benchmark needs a writable \
                      cgroup v1 cpu hierarchy at {HIERARCHY} (run as root)",
-                    dir.display()
+                    path.display()
                 ),
             )
         })?;
+        // From here on the group is removed whatever fails.
+        let dir = GroupDir(path);
         let quota_us = quota_us(memory_mb);
-        std::fs::write(dir.join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
-        std::fs::write(dir.join("cpu.cfs_quota_us"), quota_us.to_string())?;
+        std::fs::write(dir.0.join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
+        std::fs::write(dir.0.join("cpu.cfs_quota_us"), quota_us.to_string())?;
         let procs = std::fs::OpenOptions::new()
             .write(true)
-            .open(dir.join("cgroup.procs"))?;
+            .open(dir.0.join("cgroup.procs"))?;
         Ok(Self {
-            dir,
             procs,
             quota_us,
+            _dir: dir,
         })
     }
 
@@ -113,17 +115,31 @@ impl Gate {
     }
 }
 
-impl Drop for CpuShare {
+/// Every group this module makes starts with this (`scripts/bench.sh` removes any
+/// left behind by a killed run).
+pub const PREFIX: &str = "blog-bench-";
+
+struct GroupDir(PathBuf);
+
+impl Drop for GroupDir {
     fn drop(&mut self) {
         // A group can only be removed once empty; a process killed just before may
-        // take a moment to leave it.
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.dir).is_ok() {
+        // take a moment to leave it, and one still running is killed.
+        for attempt in 0..50 {
+            if std::fs::remove_dir(&self.0).is_ok() {
                 return;
+            }
+            if attempt == 10 {
+                let pids = std::fs::read_to_string(self.0.join("cgroup.procs")).unwrap_or_default();
+                for pid in pids.split_whitespace() {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-KILL", pid])
+                        .status();
+                }
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        eprintln!("left behind: {}", self.dir.display());
+        eprintln!("left behind: {}", self.0.display());
     }
 }
 

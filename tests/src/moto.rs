@@ -247,7 +247,7 @@ pub async fn publish_token_parameter(sdk: &aws_config::SdkConfig) -> String {
 pub const DRAIN_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:blog-drain";
 
 /// Everything the publish and drain functions read from their environment, as the
-/// stack sets it: the emulators, the table and bucket, a fresh publish secret and
+/// stack sets it: the emulators, the table and bucket, a fresh publish token parameter and
 /// schedule group, the distribution, and CloudFront at `cloudfront` when given (a
 /// stand-in) instead of moto. Returns the environment and the schedule group.
 pub async fn function_env(

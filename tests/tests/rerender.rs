@@ -625,7 +625,7 @@ async fn the_drain_makes_the_publish_token_on_create_and_removes_it_on_delete() 
     assert_eq!(path, "/cloudformation-response/token-create");
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert_eq!(body["PhysicalResourceId"], name.as_str());
-    assert_eq!(body["LogicalResourceId"], "PublishToken");
+    assert_eq!(body["LogicalResourceId"], "PublishTokenParameter");
     assert_eq!(body["Data"]["Name"], name.as_str());
     let parameter = stored().await.unwrap();
     assert_eq!(
@@ -662,6 +662,15 @@ async fn the_drain_makes_the_publish_token_on_create_and_removes_it_on_delete() 
     assert_eq!(url.take()[0].1["PhysicalResourceId"], name.as_str());
     assert_eq!(stored().await.unwrap().value.unwrap(), token);
 
+    // A Delete whose physical id is not the parameter this resource names (a Create
+    // that timed out before its answer): nothing is deleted, and it succeeds.
+    let mut stray: serde_json::Value = serde_json::from_str(&event("delete", &name)).unwrap();
+    stray["PhysicalResourceId"] = "2026/12/01/[$LATEST]0123456789abcdef".into();
+    let out = d.drain.invoke(&stray.to_string()).await.unwrap();
+    assert_eq!(out["token"], "SUCCESS", "{out}");
+    url.take();
+    assert_eq!(stored().await.unwrap().value.unwrap(), token);
+
     // Delete removes it; a second Delete (a retry) finds nothing and succeeds.
     for _ in 0..2 {
         let out = d.drain.invoke(&event("delete", &name)).await.unwrap();
@@ -676,6 +685,30 @@ async fn the_drain_makes_the_publish_token_on_create_and_removes_it_on_delete() 
             "{gone:?}"
         );
     }
+
+    // A plain String parameter already at the name was not made by this resource:
+    // FAILED with what to delete, and it is left as it was.
+    let planted = format!("/{}/publish-token", blog_e2e::unique_name("blog"));
+    ssm.put_parameter()
+        .name(&planted)
+        .value("not-a-token")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let out = d.drain.invoke(&event("create", &planted)).await.unwrap();
+    assert_eq!(out["token"], "FAILED", "{out}");
+    let body = url.take().remove(0).1;
+    let reason = body["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("not a SecureString") && reason.contains("delete-parameter"),
+        "{body}"
+    );
+    let kept = ssm.get_parameter().name(&planted).send().await.unwrap();
+    assert_eq!(
+        kept.parameter.unwrap().value.as_deref(),
+        Some("not-a-token")
+    );
 
     // A Name that is not a parameter path: FAILED with what to fix, nothing stored,
     // and the rollback's Delete of the resource that never was succeeds.

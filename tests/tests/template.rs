@@ -218,14 +218,14 @@ fn the_publish_function_reaches_its_token_only_and_the_drain_its_distribution() 
     let name = "/${AWS::StackName}/publish-token";
     let arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/publish-token";
     assert!(text.contains(&format!("BLOG_TOKEN_PARAMETER: !Sub \"{name}\"")));
-    let token = &t["Resources"]["PublishToken"];
+    let token = &t["Resources"]["PublishTokenParameter"];
     assert_eq!(token["Type"].as_str(), Some("Custom::PublishToken"));
     assert_eq!(
         token["Type"].as_str(),
         Some(blog_core::rerender::cloudformation::TOKEN_RESOURCE_TYPE)
     );
     assert!(text.contains(&format!("      Name: !Sub \"{name}\"")));
-    assert!(text.contains("ServiceToken: !Ref DrainFunction.Alias\n      ServiceTimeout: 60"));
+    assert!(text.contains("ServiceToken: !Ref DrainFunction.Alias\n      ServiceTimeout: 300"));
     // No secret that costs by the month.
     assert!(!text.contains("AWS::SecretsManager"));
     let access = &t["Resources"]["PublishAccess"]["Properties"]["PolicyDocument"]["Statement"];
@@ -234,10 +234,13 @@ fn the_publish_function_reaches_its_token_only_and_the_drain_its_distribution() 
     assert_eq!(statements[0]["Action"].as_str(), Some("ssm:GetParameter"));
     assert_eq!(
         text.matches(&format!("Resource: !Sub \"{arn}\"")).count(),
-        2,
-        "the publish function's read and the drain's create/delete name the one parameter"
+        3,
+        "the publish function's read and the drain's create/delete (and its denied \
+         overwrite) name the one parameter"
     );
-    assert!(text.contains("Action: [ssm:PutParameter, ssm:DeleteParameter]"));
+    assert!(text.contains("Action: [ssm:PutParameter, ssm:GetParameter, ssm:DeleteParameter]"));
+    assert!(text.contains("Effect: Deny\n              Action: ssm:PutParameter"));
+    assert!(text.contains("ssm:Overwrite: \"true\""));
     assert!(!format!("{:?}", f["Policies"]).contains("cloudfront"));
     // Only the drain invalidates, and only this distribution.
     let drain = &t["Resources"]["DrainFunction"]["Properties"];

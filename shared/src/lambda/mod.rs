@@ -126,6 +126,32 @@ pub async fn drain_from_env() -> Result<Drainer, Error> {
     ))
 }
 
+/// Sends a CloudFormation answer, trying a transient failure twice more (after 1 s
+/// and 2 s): Lambda's own retry of a failed invocation would come a minute later,
+/// and its last failure would land in the drain's failure queue. An answer that
+/// never arrives leaves CloudFormation to time the resource out (its
+/// `ServiceTimeout`) and roll back, which the author sees.
+#[cfg(feature = "lambda-drain")]
+async fn send_with_retries(
+    request: &crate::rerender::cloudformation::Request,
+    answer: &serde_json::Value,
+) -> bool {
+    for wait in [1, 2, 0] {
+        match crate::rerender::cloudformation::send(request, answer).await {
+            Ok(()) => return true,
+            Err(e) if e.transient() && wait > 0 => {
+                tracing::warn!(error = %e, "a CloudFormation answer failed; trying again");
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a CloudFormation answer did not arrive");
+                return false;
+            }
+        }
+    }
+    false
+}
+
 /// Time kept back from the function's deadline: the drain stops waiting for a busy
 /// CDN this long before Lambda would stop it, so it can report.
 #[cfg(feature = "lambda-drain")]
@@ -156,14 +182,8 @@ pub async fn serve_drain(drainer: Drainer) -> Result<(), Error> {
                 .filter(crate::token_parameter::is_for_token)
             {
                 let answer = crate::token_parameter::on_request(ssm, &request).await;
-                match crate::rerender::cloudformation::send(&request, &answer).await {
-                    Ok(()) => {}
-                    // CloudFormation invokes asynchronously: failing the invocation
-                    // has Lambda retry it, and a retried Create keeps the token.
-                    Err(e) if e.transient() => return Err(Error::from(e.to_string())),
-                    Err(e) => tracing::error!(error = %e, "the publish token's answer was refused"),
-                }
-                return Ok(serde_json::json!({ "token": answer["Status"] }));
+                let answered = send_with_retries(&request, &answer).await;
+                return Ok(serde_json::json!({ "token": answer["Status"], "answered": answered }));
             }
             // Boxed, as the page routes are: inlined into the runtime's future it
             // overflows rustc's layout query depth.

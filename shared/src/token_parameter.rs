@@ -25,10 +25,22 @@ const NOT_CREATED: &str = "publish-token-not-created";
 /// Reads the token from parameter `name`, decrypted. Errors name the parameter,
 /// never its value.
 pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<String, String> {
+    get(ssm, name, true)
+        .await?
+        .value
+        .ok_or_else(|| format!("the publish token's parameter {name} has no value"))
+}
+
+/// Parameter `name`, its value decrypted or not.
+async fn get(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+    decrypt: bool,
+) -> Result<aws_sdk_ssm::types::Parameter, String> {
     let out = ssm
         .get_parameter()
         .name(name)
-        .with_decryption(true)
+        .with_decryption(decrypt)
         .send()
         .await
         .map_err(|e| {
@@ -38,8 +50,7 @@ pub async fn read(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<String, Strin
             )
         })?;
     out.parameter
-        .and_then(|p| p.value)
-        .ok_or_else(|| format!("the publish token's parameter {name} has no value"))
+        .ok_or_else(|| format!("the publish token's parameter {name} is empty"))
 }
 
 /// Whether `request` is for the publish token's resource.
@@ -119,19 +130,7 @@ async fn create(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<String, String>
             if e.as_service_error()
                 .is_some_and(|e| e.is_parameter_already_exists()) =>
         {
-            let found = ssm
-                .get_parameter()
-                .name(name)
-                .with_decryption(false)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "reading the parameter already at {name}: {}",
-                        aws_sdk_ssm::error::DisplayErrorContext(e)
-                    )
-                })?;
-            match found.parameter.and_then(|p| p.r#type) {
+            match get(ssm, name, false).await?.r#type {
                 Some(ParameterType::SecureString) => {
                     Ok(format!("kept the publish token already in {name}"))
                 }

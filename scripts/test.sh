@@ -60,6 +60,9 @@ start_dynamodb_local
 step "tests"
 cargo test --workspace
 
+step "browsers: Lighthouse, axe, the Nu checker, feeds and sitemap (scripts/browsers.sh)"
+./scripts/browsers.sh
+
 step "the README's shell blocks (scripts/readme.py: each run, served or checked offline)"
 "$venv/bin/python" scripts/readme.py README.md
 

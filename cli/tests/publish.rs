@@ -420,6 +420,7 @@ async fn on_dynamodb_a_publish_lands_in_the_table_and_cloudfront_records_the_bat
     for p in [
         "/",
         "/?*",
+        "/archive/",
         "/posts/fresh-post/",
         "/tags/cli/",
         "/tags/cli/feed.xml",

@@ -95,7 +95,12 @@ fn serves_every_page_type_over_http() {
             "<urlset",
         ),
         ("/robots.txt", 200, "text/plain; charset=utf-8", "Sitemap:"),
-        ("/assets/architecture.svg", 200, "image/svg+xml", "<svg"),
+        (
+            "/assets/architecture-b2e4c7351bdba9ad-640x260.svg",
+            200,
+            "image/svg+xml",
+            "<svg",
+        ),
         (
             "/posts/next-post-ideas/",
             404,
@@ -231,7 +236,13 @@ fn serves_the_same_site_from_dynamodb_and_s3() {
     );
     assert_eq!(status, 200);
     assert!(post.contains("<h1>How this blog works</h1>"));
-    let (status, headers, _) = fetch(&agent, &format!("{}/assets/architecture.svg", server.base));
+    let (status, headers, _) = fetch(
+        &agent,
+        &format!(
+            "{}/assets/architecture-b2e4c7351bdba9ad-640x260.svg",
+            server.base
+        ),
+    );
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "image/svg+xml");
     let (status, _, _) = fetch(&agent, &format!("{}/posts/scheduled-post/", server.base));

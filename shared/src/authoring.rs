@@ -23,6 +23,16 @@ pub fn compile_in(
     file_stem: Option<&str>,
     zone: frontmatter::Tz,
 ) -> Result<Post, InputError> {
+    compile_with(source, file_stem, zone, &crate::images::FromKeys)
+}
+
+/// As [`compile_in`], learning the sizes of the post's images from `sizes`.
+pub fn compile_with(
+    source: &str,
+    file_stem: Option<&str>,
+    zone: frontmatter::Tz,
+    sizes: &dyn crate::images::ImageSizes,
+) -> Result<Post, InputError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(InputError::document(
             None,
@@ -67,7 +77,7 @@ pub fn compile_in(
             format!("must not list the post's own address {own}"),
         ));
     }
-    let rendered = markdown::render(&doc.body);
+    let rendered = markdown::render_with(&doc.body, sizes);
     let description_from_body = front.summary.is_none();
     let description = front.summary.unwrap_or(rendered.summary_text);
     Ok(Post {

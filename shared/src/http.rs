@@ -19,8 +19,10 @@ pub type Response = http::Response<Bytes>;
 pub enum Caching {
     /// Pages and feeds: long at the CDN (publish invalidates), short in browsers.
     Page,
-    /// Files under `/assets/`.
+    /// Files under `/assets/` whose name may be reused for new bytes.
     Asset,
+    /// Files under `/assets/` named by their content (`store::is_content_addressed`).
+    Immutable,
     /// Errors and temporary redirects: a minute everywhere.
     Short,
     /// Never stored (server errors).
@@ -125,6 +127,7 @@ fn cache_control(config: &Config, caching: Caching) -> String {
             config.browser_max_age, config.cdn_max_age
         ),
         Caching::Asset => "public, max-age=86400, s-maxage=31536000".to_owned(),
+        Caching::Immutable => "public, max-age=31536000, immutable".to_owned(),
         Caching::Short => "public, max-age=60".to_owned(),
         Caching::NoStore => "no-store".to_owned(),
     }
@@ -143,7 +146,7 @@ pub fn finish(config: &Config, csp: &str, req: &Request, reply: Reply) -> Respon
     };
     put(header::CONTENT_TYPE, &reply.content_type);
     put(header::CACHE_CONTROL, &cache_control(config, reply.caching));
-    let csp = if reply.caching == Caching::Asset {
+    let csp = if matches!(reply.caching, Caching::Asset | Caching::Immutable) {
         ASSET_CSP
     } else {
         csp

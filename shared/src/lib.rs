@@ -31,6 +31,8 @@ mod fuzz;
 #[cfg(feature = "authoring")]
 mod highlight;
 pub mod http;
+#[cfg(feature = "authoring")]
+pub mod images;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "authoring")]

@@ -3,11 +3,16 @@
 //! Raw HTML in the source is escaped (shown as text), never passed through, and
 //! `javascript:`-style links are dropped by comrak's safe mode.
 
-use comrak::nodes::{AstNode, NodeValue};
+use std::fmt::{self, Write as _};
+use std::sync::Mutex;
+
+use comrak::adapters::{HeadingAdapter, HeadingMeta};
+use comrak::nodes::{AstNode, NodeValue, Sourcepos};
 use comrak::options::Plugins;
 use comrak::{Anchorizer, Arena, Options};
 
 use crate::highlight::Highlighter;
+use crate::images::{FromKeys, ImageSizes};
 use crate::post::TocEntry;
 
 /// Words per minute used for the reading-time estimate.
@@ -37,7 +42,6 @@ fn options() -> Options<'static> {
     o.extension.autolink = true;
     o.extension.tasklist = true;
     o.extension.footnotes = true;
-    o.extension.header_id_prefix = Some(String::new());
     // Raw HTML is shown as text; unsafe stays off so dangerous link schemes are dropped.
     o.render.escape = true;
     o.render.r#unsafe = false;
@@ -46,8 +50,13 @@ fn options() -> Options<'static> {
     o
 }
 
-/// Renders a post body. Pure and deterministic.
+/// Renders a post body, image sizes from asset keys only. Pure and deterministic.
 pub fn render(body: &str) -> Rendered {
+    render_with(body, &FromKeys)
+}
+
+/// Renders a post body, learning image sizes from `sizes`.
+pub fn render_with(body: &str, sizes: &dyn ImageSizes) -> Rendered {
     let (above_fold, below_fold) = split_more(body);
     let full: String;
     let source = match below_fold {
@@ -61,15 +70,15 @@ pub fn render(body: &str) -> Rendered {
     let arena = Arena::new();
     let root = comrak::parse_document(&arena, source, &options);
     let toc = table_of_contents(root);
-    let html = to_html(root, &options);
+    let html = to_html(root, &options, sizes);
     let (summary_html, summary_text) = match below_fold {
         Some(_) => {
             let arena = Arena::new();
             let summary_root = comrak::parse_document(&arena, above_fold, &options);
             let text = plain_text(summary_root);
-            (to_html(summary_root, &options), text)
+            (to_html(summary_root, &options, sizes), text)
         }
-        None => first_paragraph(root, &options),
+        None => first_paragraph(root, &options, sizes),
     };
     Rendered {
         html,
@@ -95,14 +104,143 @@ fn split_more(body: &str) -> (&str, Option<&str>) {
     (body, None)
 }
 
-fn to_html<'a>(root: &'a AstNode<'a>, options: &Options<'_>) -> String {
+fn to_html<'a>(root: &'a AstNode<'a>, options: &Options<'_>, sizes: &dyn ImageSizes) -> String {
     let highlighter = Highlighter;
+    let headings = Headings::default();
     let mut plugins = Plugins::default();
     plugins.render.codefence_syntax_highlighter = Some(&highlighter);
+    plugins.render.heading_adapter = Some(&headings);
     let mut html = String::new();
     // Writing to a String cannot fail.
     let _ = comrak::format_html_with_plugins(root, options, &mut html, &plugins);
-    obsolete_align_to_class(&html)
+    finish(&obsolete_align_to_class(&html), sizes)
+}
+
+/// Headings with ids (the same anchorizer, in the same order, as the table of
+/// contents) and a `#` link beside, not inside, each: inside, a screen reader reads
+/// the heading's name twice.
+#[derive(Default)]
+struct Headings {
+    ids: Mutex<(Anchorizer, Vec<String>)>,
+}
+
+impl HeadingAdapter for Headings {
+    fn enter(
+        &self,
+        out: &mut dyn fmt::Write,
+        heading: &HeadingMeta,
+        _: Option<Sourcepos>,
+    ) -> fmt::Result {
+        let mut ids = self.ids.lock().map_err(|_| fmt::Error)?;
+        let id = ids.0.anchorize(&heading.content);
+        write!(
+            out,
+            "<div class=\"hd\"><h{} id=\"{}\">",
+            heading.level,
+            escape(&id)
+        )?;
+        ids.1.push(id);
+        Ok(())
+    }
+
+    fn exit(&self, out: &mut dyn fmt::Write, heading: &HeadingMeta) -> fmt::Result {
+        let id = self
+            .ids
+            .lock()
+            .map_err(|_| fmt::Error)?
+            .1
+            .pop()
+            .unwrap_or_default();
+        write!(
+            out,
+            "</h{}><a class=\"anchor\" href=\"#{}\" aria-label=\"Link to the section “{}”\"></a></div>",
+            heading.level,
+            escape(&id),
+            escape(&heading.content)
+        )
+    }
+}
+
+/// Escapes text for an HTML attribute value or element content.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What comrak's HTML lacks for readers and browsers, added to the tags comrak
+/// itself wrote (author text cannot forge them: its `<` is escaped):
+/// - images get `width`/`height` (no layout shift), `decoding="async"`, and
+///   `loading="lazy"` after the first (which may be the largest paint);
+/// - code blocks and tables, which scroll sideways, can take keyboard focus;
+/// - task-list checkboxes get a name;
+/// - a link whose destination safe mode dropped (`javascript:`) loses its empty
+///   `href=""`, which would be a focusable link to the page itself.
+fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    let mut images = 0;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix("<img src=\"") {
+            let end = after.find('"').unwrap_or(after.len());
+            let src = unescape(&after[..end]);
+            out.push_str("<img src=\"");
+            out.push_str(&after[..end]);
+            out.push('"');
+            if let Some((w, h)) = sizes.size(&src) {
+                let _ = write!(out, " width=\"{w}\" height=\"{h}\"");
+            }
+            if images > 0 {
+                out.push_str(" loading=\"lazy\"");
+            }
+            out.push_str(" decoding=\"async\"");
+            images += 1;
+            rest = &after[(end + 1).min(after.len())..];
+        } else if let Some(after) = rest.strip_prefix("<pre") {
+            out.push_str("<pre tabindex=\"0\"");
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("<table>") {
+            out.push_str("<table tabindex=\"0\">");
+            rest = after;
+        } else if rest.starts_with("<input type=\"checkbox\"") {
+            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let tag = &rest[..end];
+            let name = if tag.contains("checked=\"\"") {
+                "Done"
+            } else {
+                "Not done"
+            };
+            let open = tag.trim_end_matches('>').trim_end_matches('/').trim_end();
+            let _ = write!(out, "{open} aria-label=\"{name}\">");
+            rest = &rest[end..];
+        } else if let Some(after) = rest.strip_prefix("<a href=\"\"") {
+            out.push_str("<a");
+            rest = after;
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Undoes the escaping comrak applies to URLs in attributes.
+fn unescape(text: &str) -> String {
+    text.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// comrak writes `align="…"` on table cells, which HTML5 made obsolete; the
@@ -142,19 +280,19 @@ fn table_of_contents<'a>(root: &'a AstNode<'a>) -> Vec<TocEntry> {
     toc
 }
 
-fn first_paragraph<'a>(root: &'a AstNode<'a>, options: &Options<'_>) -> (String, String) {
+fn first_paragraph<'a>(
+    root: &'a AstNode<'a>,
+    options: &Options<'_>,
+    sizes: &dyn ImageSizes,
+) -> (String, String) {
     let para = root
         .children()
         .find(|n| matches!(n.data.borrow().value, NodeValue::Paragraph));
     let Some(para) = para else {
         return (String::new(), String::new());
     };
-    let mut html = String::new();
-    let highlighter = Highlighter;
-    let mut plugins = Plugins::default();
-    plugins.render.codefence_syntax_highlighter = Some(&highlighter);
     // Footnote references inside the first paragraph would point nowhere in a listing.
-    let _ = comrak::format_html_with_plugins(para, options, &mut html, &plugins);
+    let html = to_html(para, options, sizes);
     (strip_footnote_refs(&html), plain_text(para))
 }
 
@@ -191,15 +329,7 @@ fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
 
 /// Cuts at a word boundary and adds an ellipsis when text is longer than `max` chars.
 pub fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max).collect();
-    let cut = match cut.rfind(' ') {
-        Some(i) if i > max / 2 => &cut[..i],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+    crate::render::shorten(text, max)
 }
 
 fn reading_minutes(source: &str) -> u32 {

@@ -2,6 +2,8 @@
 //! for the life of the process), and the views (plain serialisable structs) they are
 //! filled with.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use minijinja::{Environment, Value};
 use serde::Serialize;
@@ -20,12 +22,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/index.html")),
     ("post.html", include_str!("../../templates/post.html")),
     ("tags.html", include_str!("../../templates/tags.html")),
+    ("archive.html", include_str!("../../templates/archive.html")),
+    (
+        "subscribe.html",
+        include_str!("../../templates/subscribe.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
     ("atom.xml", include_str!("../../templates/atom.xml")),
     ("rss.xml", include_str!("../../templates/rss.xml")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
     ("robots.txt", include_str!("../../templates/robots.txt")),
 ];
+
+/// The site's icon as `/favicon.ico` (for clients that ask for it by that name).
+pub const FAVICON_ICO: &[u8] = include_bytes!("../../templates/favicon.ico");
+
+/// The same icon inlined in every page's `<link rel="icon">`: no request.
+const FAVICON_SVG: &str = "data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/svg'%20viewBox='0%200%2032%2032'%3E%3Crect%20width='32'%20height='32'%20rx='6'%20fill='%230b57d0'/%3E%3Cpath%20d='M8%2010h16M8%2016h16M8%2022h10'%20stroke='%23fff'%20stroke-width='3'/%3E%3C/svg%3E";
 
 /// The one stylesheet, inlined in every page (no extra request, no render blocking).
 pub const STYLE: &str = include_str!("../../templates/style.css");
@@ -53,10 +66,11 @@ impl Templates {
         env.set_formatter(escape_html);
         let css = STYLE.trim_end();
         env.add_global("css", Value::from_safe_string(css.to_owned()));
+        env.add_global("favicon", FAVICON_SVG);
         env.add_global("site", Value::from_serialize(SiteView::new(config)));
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(css.as_bytes()));
         let csp = format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' https: data:; \
+            "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' https: data:; connect-src 'self'; \
              base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
         );
         Ok(Self { env, csp })
@@ -159,6 +173,9 @@ pub struct PageMeta {
     pub noindex: bool,
     /// A tag page's own feed.
     pub tag_feed: Option<String>,
+    /// Which navigation entry the page belongs to (`aria-current`): `posts`,
+    /// `archive`, `tags`, `subscribe`, or empty.
+    pub nav: &'static str,
 }
 
 /// A tag as a link.
@@ -185,22 +202,43 @@ pub struct SummaryView {
     date_iso: String,
     date_human: String,
     tags: Vec<TagView>,
-    summary_html: String,
+    description: String,
     reading_minutes: u32,
+    year: i32,
+    date_short: String,
 }
+
+/// Longest excerpt a listing shows, in characters: two or three lines.
+const EXCERPT_LEN: usize = 160;
 
 impl From<&PostSummary> for SummaryView {
     fn from(p: &PostSummary) -> Self {
+        use chrono::Datelike as _;
         Self {
             path: post_path(&p.slug),
             title: p.title.clone(),
             date_iso: p.date.rfc3339(),
             date_human: human_date(p.date),
             tags: p.tags.iter().map(TagView::from).collect(),
-            summary_html: p.summary_html.clone(),
+            description: shorten(&p.description, EXCERPT_LEN),
             reading_minutes: p.reading_minutes,
+            year: p.date.get().year(),
+            date_short: p.date.get().format("%-d %b").to_string(),
         }
     }
+}
+
+/// Cuts at a word boundary and adds an ellipsis when `text` is longer than `max` chars.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
 }
 
 /// Least headings before a post page shows its table of contents.
@@ -221,8 +259,8 @@ pub struct PostView<'a> {
     updated_iso: Option<String>,
     updated_human: Option<String>,
     tags: Vec<TagView>,
-    html: &'a str,
-    summary_html: &'a str,
+    html: Cow<'a, str>,
+    summary_html: Cow<'a, str>,
     reading_minutes: u32,
     toc: &'a [TocEntry],
 }
@@ -235,7 +273,13 @@ impl<'a> PostView<'a> {
         } else {
             &[]
         };
-        Self::build(&p.summary_fields(), &p.html, &p.summary_html, toc, config)
+        Self::build(
+            &p.summary_fields(),
+            Cow::Borrowed(&p.html),
+            Cow::Borrowed(&p.summary_html),
+            toc,
+            config,
+        )
     }
 
     /// The view of a feed entry.
@@ -249,13 +293,17 @@ impl<'a> PostView<'a> {
             tags: &s.tags,
             reading_minutes: s.reading_minutes,
         };
-        Self::build(&fields, &e.html, &s.summary_html, &[], config)
+        // Feed readers show the entry away from the site: its links must stand alone.
+        let page = format!("{}{}", config.base_url, post_path(&s.slug));
+        let html = absolute_urls(&e.html, &config.base_url, &page);
+        let summary_html = absolute_urls(&s.summary_html, &config.base_url, &page);
+        Self::build(&fields, html, summary_html, &[], config)
     }
 
     fn build(
         f: &SummaryFields<'a>,
-        html: &'a str,
-        summary_html: &'a str,
+        html: Cow<'a, str>,
+        summary_html: Cow<'a, str>,
         toc: &'a [TocEntry],
         config: &Config,
     ) -> Self {
@@ -327,6 +375,38 @@ pub fn feed_id(config: &Config, slug: &Slug, date: PostDate) -> String {
         date.get().format("%Y-%m-%d"),
         post_path(slug)
     )
+}
+
+/// `html` with its site-relative `src` and `href` values (`/assets/a.png`) made
+/// absolute on `base`, and its fragment links (`#fn-1`) on `page`. Only attributes
+/// the renderer wrote can match: author text has its quotes escaped.
+pub fn absolute_urls<'a>(html: &'a str, base: &str, page: &str) -> Cow<'a, str> {
+    if !html.contains("=\"/") && !html.contains("href=\"#") {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(i) = rest.find(['s', 'h']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let attr = ["src=\"", "href=\""]
+            .into_iter()
+            .find(|a| rest.starts_with(a) && out.ends_with(' '));
+        let Some(attr) = attr else {
+            out.push_str(&rest[..1]);
+            rest = &rest[1..];
+            continue;
+        };
+        out.push_str(attr);
+        rest = &rest[attr.len()..];
+        if rest.starts_with('/') && !rest.starts_with("//") {
+            out.push_str(base);
+        } else if rest.starts_with('#') && attr == "href=\"" {
+            out.push_str(page);
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// "5 May 2024".

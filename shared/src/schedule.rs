@@ -330,6 +330,7 @@ mod tests {
         for want in [
             "/",
             "/?*",
+            "/archive/",
             "/posts/p/",
             "/feed.xml",
             "/rss.xml",

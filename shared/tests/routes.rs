@@ -54,6 +54,11 @@ async fn home_pages_older_and_newer_by_cursor() {
         let doc = well_formed_html(&text(&res));
         seen.extend(select_texts(&doc, "article.summary h2"));
         pages += 1;
+        assert_eq!(
+            select_texts(&doc, "li.where"),
+            [format!("Page {pages} of 4")],
+            "{uri}"
+        );
         if pages > 1 {
             let newer = select_attr(&doc, "li.newer a", "href").expect("newer link on older pages");
             assert!(newer.starts_with("/?after="), "{newer}");
@@ -297,7 +302,7 @@ async fn assets_carry_the_cdn_policy_and_pages_their_own() {
     let page = get(&site, "/").await;
     let csp = header(&page, "content-security-policy");
     assert!(csp.contains("style-src 'sha256-"), "{csp}");
-    let png = get(&site, "/assets/architecture.svg").await;
+    let png = get(&site, "/assets/architecture-b2e4c7351bdba9ad-640x260.svg").await;
     assert_eq!(png.status(), StatusCode::OK);
     assert_eq!(
         header(&png, "content-security-policy"),
@@ -450,9 +455,14 @@ async fn robots_points_at_the_sitemap() {
 #[tokio::test]
 async fn assets_are_served_with_their_type_and_never_outside_the_folder() {
     let site = site();
-    let res = get(&site, "/assets/architecture.svg").await;
+    let res = get(&site, "/assets/architecture-b2e4c7351bdba9ad-640x260.svg").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "content-type"), "image/svg+xml");
+    // Named by its content: a year, never revalidated.
+    assert_eq!(
+        header(&res, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert!(
         header(&res, "content-security-policy").starts_with("default-src 'none'"),
         "SVG cannot run script"
@@ -615,4 +625,74 @@ async fn post_pages_stay_within_the_weight_budget() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_archive_lists_every_public_post_by_year() {
+    let site = site_with(5, Config::for_test());
+    let res = get(&site, "/archive/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc = well_formed_html(&text(&res));
+    let titles = select_texts(&doc, "ul.archive a");
+    assert_eq!(
+        titles.len(),
+        12,
+        "every public post, one line each: {titles:?}"
+    );
+    assert_eq!(
+        titles.first().unwrap(),
+        "Cold starts in Rust: what a millisecond costs"
+    );
+    let body = text(&res);
+    assert!(!body.contains("Ideas for the next posts"), "draft listed");
+    assert!(!body.contains("From the future"), "future post listed");
+    let years = select_texts(&doc, "section.year h2");
+    let mut sorted = years.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(years, sorted, "years newest first, each once");
+    assert_eq!(
+        select_attr(&doc, "nav[aria-label=Site] a[aria-current=page]", "href").unwrap(),
+        "/archive/"
+    );
+    let res = get(&site, "/archive").await;
+    assert_eq!(res.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(header(&res, "location"), "/archive/");
+}
+
+#[tokio::test]
+async fn subscribe_explains_the_feeds_and_the_icon_is_served() {
+    let site = site();
+    let res = get(&site, "/subscribe/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc = well_formed_html(&text(&res));
+    let links = select_texts(&doc, "dl.feeds a");
+    assert_eq!(
+        links,
+        ["https://blog.test/feed.xml", "https://blog.test/rss.xml"]
+    );
+    let home = well_formed_html(&text(&get(&site, "/").await));
+    assert_eq!(
+        select_attr(&home, "nav[aria-label=Site] a[aria-current=page]", "href").unwrap(),
+        "/"
+    );
+    assert!(select_attr(&home, "link[rel=icon]", "href")
+        .unwrap()
+        .starts_with("data:image/svg+xml,"));
+    let icon = get(&site, "/favicon.ico").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(header(&icon, "content-type"), "image/x-icon");
+    assert!(icon.body().starts_with(&[0, 0, 1, 0]), "an ICO file");
+}
+
+#[tokio::test]
+async fn feeds_use_absolute_urls() {
+    let site = site();
+    let body = text(&get(&site, "/feed.xml").await);
+    assert!(
+        body.contains("src=&quot;https://blog.test/assets/"),
+        "images absolute in entries"
+    );
+    assert!(!body.contains("src=&quot;/"), "{body}");
+    assert!(!body.contains("href=&quot;/"), "{body}");
 }

@@ -93,6 +93,11 @@ async fn listings_page_by_cursor<P: Posts>(store: &P) {
         .unwrap();
     assert_eq!(slugs(&third), PUBLIC[6..]);
     assert!(!third.more);
+    // Where each page stands: "page 3 of 3".
+    for (page, newer) in [(&first, 0), (&second, 3), (&third, 6)] {
+        assert_eq!((page.newer, page.total), (newer, PUBLIC.len()));
+    }
+    assert_eq!(third.page_of(3), (3, PUBLIC.len().div_ceil(3)));
     let back = store
         .list(&query(None, Cursor::After(second.posts[0].sort_key()), 3))
         .await
@@ -144,6 +149,8 @@ async fn tag_listings<P: Posts>(store: &P) {
         .unwrap();
     assert_eq!(rest.posts.len(), 1);
     assert!(!rest.more);
+    assert_eq!((rest.newer, rest.total), (2, 3), "counted within the tag");
+    assert_eq!(rest.page_of(2), (2, 2));
     let spaced = store
         .list(&query(Some(tag("How To")), Cursor::First, 10))
         .await
@@ -215,7 +222,11 @@ async fn feeds_sitemap_tags_aliases<P: Posts>(store: &P) {
 }
 
 async fn assets_by_key<A: Assets>(store: &A) {
-    let svg = store.get("architecture.svg").await.unwrap().unwrap();
+    let svg = store
+        .get("architecture-b2e4c7351bdba9ad-640x260.svg")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(svg.content_type, "image/svg+xml");
     assert!(svg.body.starts_with(b"<svg"));
     assert!(store.get("missing.png").await.unwrap().is_none());

@@ -237,6 +237,7 @@ async fn a_scheduled_post_reaches_the_cdn_at_its_minute() {
     let mut expected: Vec<String> = [
         "/",
         "/?*",
+        "/archive/",
         "/feed.xml",
         "/rss.xml",
         "/sitemap.xml",

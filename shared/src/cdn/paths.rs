@@ -40,6 +40,7 @@ pub fn changed(
     if listing(before) != listing(after) {
         paths.insert("/".to_owned());
         paths.insert("/?*".to_owned());
+        paths.insert("/archive/".to_owned());
         for t in &tags {
             paths.insert(t.path());
             paths.insert(format!("{}?*", t.path()));
@@ -92,6 +93,7 @@ mod tests {
             [
                 "/",
                 "/?*",
+                "/archive/",
                 "/feed.xml",
                 "/posts/a/",
                 "/posts/older/",

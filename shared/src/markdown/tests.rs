@@ -6,7 +6,7 @@ use super::*;
 fn github_flavoured_extensions() {
     let md = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n~~gone~~ and https://example.com\n\n- [x] done\n- [ ] todo\n\nNote[^1].\n\n[^1]: The note.\n";
     let html = render(md).html;
-    assert!(html.contains("<table>"), "{html}");
+    assert!(html.contains("<table tabindex=\"0\">"), "{html}");
     assert!(html.contains("<th class=\"al\">a</th>"), "{html}");
     assert!(html.contains("<td class=\"ar\">2</td>"), "{html}");
     assert!(!html.contains(" align="), "{html}");
@@ -124,4 +124,65 @@ fn raw_html_and_dangerous_links_never_pass_through() {
 fn attribute_injection_through_code_fence_info_is_escaped() {
     let html = render("```rust\" onmouseover=\"alert(1)\nx\n```\n").html;
     assert!(!html.contains("onmouseover=\"alert"), "{html}");
+}
+
+#[test]
+fn heading_links_sit_beside_the_heading_not_inside_it() {
+    let html = render("## A *b* & c\n\ntext\n").html;
+    assert!(
+        html.contains(
+            "<div class=\"hd\"><h2 id=\"a-b--c\">A <em>b</em> &amp; c</h2><a class=\"anchor\" href=\"#a-b--c\" aria-label=\"Link to the section “A b &amp; c”\"></a></div>"
+        ),
+        "{html}"
+    );
+}
+
+#[test]
+fn images_get_their_size_and_load_lazily_after_the_first() {
+    struct Sizes;
+    impl ImageSizes for Sizes {
+        fn size(&self, src: &str) -> Option<(u32, u32)> {
+            (src == "/assets/a.png?x&y").then_some((640, 480))
+        }
+    }
+    let html = render_with(
+        "![one](/assets/a.png?x&y)\n\n![two](/b.png \"t\")\n",
+        &Sizes,
+    )
+    .html;
+    assert!(
+        html.contains("<img src=\"/assets/a.png?x&amp;y\" width=\"640\" height=\"480\" decoding=\"async\" alt=\"one\""),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<img src=\"/b.png\" loading=\"lazy\" decoding=\"async\" alt=\"two\" title=\"t\""
+        ),
+        "{html}"
+    );
+    let keyed = render("![k](/assets/k-0123456789abcdef-30x20.png)\n").html;
+    assert!(keyed.contains("width=\"30\" height=\"20\""), "{keyed}");
+}
+
+#[test]
+fn scrolling_blocks_take_focus_and_checkboxes_have_names() {
+    let html = render("```\nx\n```\n\n| a |\n|---|\n| 1 |\n\n- [x] done\n- [ ] todo\n").html;
+    assert!(html.contains("<pre tabindex=\"0\""), "{html}");
+    assert!(html.contains("<table tabindex=\"0\">"), "{html}");
+    assert!(
+        html.contains("checked=\"\" disabled=\"\" aria-label=\"Done\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains("disabled=\"\" aria-label=\"Not done\">"),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_dropped_link_is_no_link() {
+    let html = render("[click](javascript:alert(1)) and [t](javascript:x \"title\")\n").html;
+    assert!(!html.contains("href"), "{html}");
+    assert!(html.contains("<a>click</a>"), "{html}");
+    assert!(html.contains("<a title=\"title\">t</a>"), "{html}");
 }

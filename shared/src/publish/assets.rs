@@ -128,9 +128,12 @@ pub fn name_stem(name: &str) -> Result<String, AppError> {
     })
 }
 
-fn key(stem: &str, sha256: &[u8], ext: &str) -> String {
+/// `photo-<hash>.png`, or `photo-<hash>-<w>x<h>.png` when the size is known: pages
+/// then give the image its width and height from the key alone (`images::FromKeys`).
+fn key(stem: &str, sha256: &[u8], size: Option<(u32, u32)>, ext: &str) -> String {
     let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{stem}-{hex}.{ext}")
+    let size = size.map(crate::images::key_suffix).unwrap_or_default();
+    format!("{stem}-{hex}{size}.{ext}")
 }
 
 /// The upload's `?name=`, decoded leniently: a name that is not UTF-8 still names
@@ -176,7 +179,12 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
         )));
     }
     let kind = sniff(body)?;
-    let key = key(&stem, &Sha256::digest(body), kind.ext);
+    let key = key(
+        &stem,
+        &Sha256::digest(body),
+        crate::images::dimensions(body),
+        kind.ext,
+    );
     app.assets.put(&key, body.clone(), kind.mime).await?;
     let mut answer = Answer::ok(&stored(app, &key, &stem));
     answer.status = StatusCode::CREATED;
@@ -227,7 +235,8 @@ pub async fn presign<P, A: AssetWriter>(
         )
         .into());
     }
-    let key = key(&stem, &digest, kind.ext);
+    // The bytes are not seen here: the key cannot name the size.
+    let key = key(&stem, &digest, None, kind.ext);
     let checksum = base64::engine::general_purpose::STANDARD.encode(&digest);
     let Some(upload) = app
         .assets
@@ -273,6 +282,10 @@ mod tests {
         for bad in ["", "../x.png", "a/b.png", "a\\b.png", ".env", "a..png"] {
             assert!(matches!(name_stem(bad), Err(AppError::Input(_))), "{bad}");
         }
-        assert_eq!(key("a", &[0xab; 32], "png"), "a-abababababababab.png");
+        assert_eq!(key("a", &[0xab; 32], None, "png"), "a-abababababababab.png");
+        assert_eq!(
+            key("a", &[0xab; 32], Some((640, 480)), "png"),
+            "a-abababababababab-640x480.png"
+        );
     }
 }

@@ -69,13 +69,36 @@ fn every_template_renders() {
     let view = PostView::new(&post, &config);
     let summary = SummaryView::from(&post.summary());
 
-    let index = t.render("index.html", context! { page => meta(), heading => "Latest", posts => vec![&summary], newer => "/?after=x", older => "/?before=y" }).unwrap();
+    let index = t.render("index.html", context! { page => meta(), heading => "Latest", posts => vec![&summary], newer => "/?after=x", older => "/?before=y", number => 2, pages => 3, total => 25 }).unwrap();
     html_ok(&index);
     assert!(
         index.contains("Tom &amp; &lt;Jerry&gt;"),
         "titles are escaped"
     );
-    assert!(index.contains("<p>Body</p>"), "stored HTML is not escaped");
+    assert!(
+        index.contains("A &quot;quoted&quot; &lt;description&gt;"),
+        "the excerpt is the plain description, escaped"
+    );
+    assert!(index.contains("Page 2 of 3"), "{index}");
+    assert!(index.contains("All 25 posts, by year"), "{index}");
+
+    let years = vec![context! { year => 2024, posts => vec![&summary] }];
+    let archive = t
+        .render(
+            "archive.html",
+            context! { page => meta(), years => years, total => 1 },
+        )
+        .unwrap();
+    html_ok(&archive);
+    assert!(archive.contains("<h2 id=\"y2024\">2024</h2>"), "{archive}");
+    assert!(
+        archive.contains("1 May</time> <a href=\"/posts/sample/\">Tom &amp; &lt;Jerry&gt;</a>"),
+        "{archive}"
+    );
+    html_ok(
+        &t.render("subscribe.html", context! { page => meta() })
+            .unwrap(),
+    );
 
     let page = t.render("post.html", context! { page => meta(), post => &view, jsonld => serde_json::json!({"headline": "</script><script>x"}), previous => None::<()>, next => None::<()> }).unwrap();
     html_ok(&page);
@@ -122,7 +145,7 @@ fn every_embedded_template_is_listed() {
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != "style.css")
+        .filter(|n| n != "style.css" && n != "favicon.ico")
         .collect();
     on_disk.sort();
     let mut embedded: Vec<String> = TEMPLATES.iter().map(|(n, _)| (*n).to_owned()).collect();
@@ -151,4 +174,29 @@ fn feed_ids_survive_a_change_of_scheme_and_port() {
     );
     assert_eq!(a, "tag:blog.test,2024-05-01:/posts/sample/");
     assert_eq!(a, b);
+}
+
+#[test]
+fn feed_entries_carry_absolute_urls() {
+    let html = "<p><img src=\"/assets/a.png\" alt=\"x\" /> <a href=\"/posts/b/\">b</a> \
+                <a href=\"https://other.example/\">o</a> <a href=\"//cdn.example/x\">p</a>\
+                <sup><a href=\"#fn-1\">1</a></sup> src=&quot;/no&quot;</p>";
+    let out = absolute_urls(html, "https://blog.test", "https://blog.test/posts/a/");
+    assert_eq!(
+        out,
+        "<p><img src=\"https://blog.test/assets/a.png\" alt=\"x\" /> <a href=\"https://blog.test/posts/b/\">b</a> \
+         <a href=\"https://other.example/\">o</a> <a href=\"//cdn.example/x\">p</a>\
+         <sup><a href=\"https://blog.test/posts/a/#fn-1\">1</a></sup> src=&quot;/no&quot;</p>"
+    );
+    assert!(matches!(
+        absolute_urls("<p>plain</p>", "https://b", "https://b/p/"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
+#[test]
+fn listing_excerpts_are_short() {
+    let long = "word ".repeat(100);
+    let cut = shorten(long.trim(), 160);
+    assert!(cut.chars().count() <= 161 && cut.ends_with('…'), "{cut}");
 }

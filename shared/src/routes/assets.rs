@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::error::AppError;
 use crate::http::{Caching, Reply};
-use crate::store::{asset_key, Assets, Posts};
+use crate::store::{asset_key, is_content_addressed, Assets, Posts};
 
 /// Serves one asset; a key that is not a safe path is simply not found.
 pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_key: &str) -> Result<Reply, AppError> {
@@ -12,5 +12,10 @@ pub async fn get<P: Posts, A: Assets>(app: &App<P, A>, raw_key: &str) -> Result<
     };
     let key = asset_key(raw_key).ok_or_else(not_found)?;
     let asset = app.assets.get(key).await?.ok_or_else(not_found)?;
-    Ok(Reply::ok(asset.content_type, asset.body, Caching::Asset))
+    let caching = if is_content_addressed(key) {
+        Caching::Immutable
+    } else {
+        Caching::Asset
+    };
+    Ok(Reply::ok(asset.content_type, asset.body, caching))
 }

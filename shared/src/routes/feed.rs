@@ -139,7 +139,15 @@ pub async fn sitemap<P: Posts, A: Assets>(
             lastmod: newest.map(PostDate::rfc3339),
         },
         SitemapUrl {
+            loc: format!("{base}/archive/"),
+            lastmod: newest.map(PostDate::rfc3339),
+        },
+        SitemapUrl {
             loc: format!("{base}/tags/"),
+            lastmod: None,
+        },
+        SitemapUrl {
+            loc: format!("{base}/subscribe/"),
             lastmod: None,
         },
     ];

@@ -71,7 +71,8 @@ pub async fn get<P: Posts, A: Assets>(
         }
         Cursor::After(_) => (Some(link("after", &first)), Some(link("before", &last))),
     };
-    let meta = page_meta(
+    let (number, pages) = listing.page_of(app.config.per_page);
+    let mut meta = page_meta(
         &app.config,
         tag.as_ref(),
         query.filter(|_| cursor != Cursor::First),
@@ -83,8 +84,15 @@ pub async fn get<P: Posts, A: Assets>(
     } else {
         meta.title.clone()
     };
+    if cursor != Cursor::First {
+        // Each page its own title: "Older posts, page 3 of 20".
+        meta.title = format!("{}, page {number} of {pages}", meta.title);
+    }
     let posts: Vec<SummaryView> = listing.posts.iter().map(SummaryView::from).collect();
-    let ctx = context! { page => meta, heading => heading, posts => posts, newer => newer, older => older };
+    let ctx = context! {
+        page => meta, heading => heading, posts => posts, newer => newer, older => older,
+        number => number, pages => pages, total => listing.total, tag => tag.is_some(),
+    };
     Ok(Reply::html(app.templates.render("index.html", ctx)?))
 }
 
@@ -109,6 +117,7 @@ fn page_meta(config: &Config, tag: Option<&Tag>, paged_query: Option<&str>) -> P
         description,
         canonical: Some(canonical),
         og_type: "website",
+        nav: if tag.is_some() { "tags" } else { "posts" },
         tag_feed: tag.map(|t| format!("{}{}feed.xml", config.base_url, t.path())),
         ..PageMeta::default()
     }

@@ -10,6 +10,7 @@ use crate::http::{error_reply, finish, Reply, Request, Response};
 use crate::post::{post_path, Slug};
 use crate::store::{Assets, Posts};
 
+pub mod archive;
 pub mod assets;
 pub mod feed;
 pub mod listing;
@@ -39,6 +40,12 @@ pub enum Route<'a> {
     Robots,
     /// `/assets/{key}`.
     Asset(&'a str),
+    /// `/archive/`: every post, by year.
+    Archive,
+    /// `/subscribe/`: the feeds, explained.
+    Subscribe,
+    /// `/favicon.ico`.
+    Favicon,
     /// A known page without its trailing slash: redirect to the canonical URL.
     AddSlash,
 }
@@ -51,6 +58,7 @@ pub enum Function {
     /// `/posts/{slug}/`, and the API's default route: it answers every path, so a
     /// request that no other route matched (an alias, a missing slash, an asset when
     /// the API is called without CloudFront, a typo) still gets the right answer.
+    /// The archive, the subscribe page and the icon reach it that way.
     Post,
     /// `/tags/` and `/tags/{tag}/`.
     Tags,
@@ -148,6 +156,10 @@ pub fn route(path: &str) -> Option<Route<'_>> {
         ["rss.xml"] => Route::Rss,
         ["sitemap.xml"] => Route::Sitemap,
         ["robots.txt"] => Route::Robots,
+        ["favicon.ico"] => Route::Favicon,
+        ["archive", ""] => Route::Archive,
+        ["subscribe", ""] => Route::Subscribe,
+        ["archive" | "subscribe"] => Route::AddSlash,
         ["posts", slug, ""] if !slug.is_empty() => Route::Post(slug),
         ["posts", slug] if slug_of(slug).is_some() => Route::AddSlash,
         ["tags", ""] => Route::TagIndex,
@@ -186,6 +198,9 @@ pub fn reserved(path: &str) -> Option<&'static str> {
         Route::Sitemap => "the sitemap",
         Route::Robots => "robots.txt",
         Route::Asset(_) => "an asset (CloudFront sends /assets/ to S3)",
+        Route::Archive => "the archive",
+        Route::Subscribe => "the subscribe page",
+        Route::Favicon => "the site icon",
         Route::AddSlash => "redirected by the site to the same path with a trailing slash",
     })
 }
@@ -246,6 +261,13 @@ pub async fn serve<P: Posts, A: Assets>(
         Route::Sitemap => feed::sitemap(app, now).await,
         Route::Robots => feed::robots(app),
         Route::Asset(key) => assets::get(app, key).await,
+        Route::Archive => archive::get(app, now).await,
+        Route::Subscribe => archive::subscribe(app),
+        Route::Favicon => Ok(Reply::ok(
+            "image/x-icon",
+            crate::render::FAVICON_ICO,
+            crate::http::Caching::Asset,
+        )),
         Route::AddSlash => {
             let mut location = format!("{}/", req.uri().path());
             if let Some(q) = query {
@@ -312,6 +334,12 @@ mod tests {
             ("/rss.xml", Some(Route::Rss)),
             ("/sitemap.xml", Some(Route::Sitemap)),
             ("/robots.txt", Some(Route::Robots)),
+            ("/favicon.ico", Some(Route::Favicon)),
+            ("/archive/", Some(Route::Archive)),
+            ("/archive", Some(Route::AddSlash)),
+            ("/subscribe/", Some(Route::Subscribe)),
+            ("/subscribe", Some(Route::AddSlash)),
+            ("/archive/2024/", None),
             ("/assets/img/a.png", Some(Route::Asset("img/a.png"))),
             ("/assets", None),
             ("/assets/", Some(Route::Asset(""))),
@@ -340,6 +368,9 @@ mod tests {
             "/tags/rust/feed.xml",
             "/assets/a.png",
             "/posts/hello",
+            "/archive/",
+            "/subscribe/",
+            "/favicon.ico",
         ] {
             assert!(reserved(path).is_some(), "{path}");
         }

@@ -49,6 +49,7 @@ pub async fn index<P: Posts, A: Assets>(
         description: format!("All topics on {}.", app.config.title),
         canonical: Some(format!("{}/tags/", app.config.base_url)),
         og_type: "website",
+        nav: "tags",
         ..PageMeta::default()
     };
     Ok(Reply::html(app.templates.render(

@@ -145,7 +145,7 @@ impl FsStore {
         };
         let mut owners: HashMap<Slug, PathBuf> = HashMap::new();
         for path in &files {
-            let entry = load(path, parsed.remove(path), self.zone);
+            let entry = load(path, parsed.remove(path), self.zone, &self.root);
             let shown = path
                 .strip_prefix(&self.root)
                 .unwrap_or(path)
@@ -213,7 +213,7 @@ fn collect_markdown(dir: &Path, skip: &Path, out: &mut Vec<PathBuf>) -> std::io:
     Ok(())
 }
 
-fn load(path: &Path, previous: Option<Parsed>, zone: chrono_tz::Tz) -> Parsed {
+fn load(path: &Path, previous: Option<Parsed>, zone: chrono_tz::Tz, root: &Path) -> Parsed {
     let meta = std::fs::metadata(path).ok();
     let modified = meta.as_ref().and_then(|m| m.modified().ok());
     let len = meta.as_ref().map_or(0, |m| m.len());
@@ -237,7 +237,10 @@ fn load(path: &Path, previous: Option<Parsed>, zone: chrono_tz::Tz) -> Parsed {
                     e.utf8_error().valid_up_to()
                 ),
             )),
-            Ok(text) => authoring::compile_in(&text, stem, zone),
+            Ok(text) => {
+                let sizes = crate::images::AssetFolder(root.join("assets"));
+                authoring::compile_with(&text, stem, zone, &sizes)
+            }
         },
     };
     Parsed {
@@ -330,7 +333,19 @@ impl Posts for FsStore {
                 (posts, more)
             }
         };
-        Ok(Listing { posts, more })
+        let total = snap.public(q.tag.as_ref(), q.now).count();
+        let newer = posts.first().map_or(0, |first| {
+            let key = first.sort_key();
+            snap.public(q.tag.as_ref(), q.now)
+                .take_while(|(k, _)| *k > key)
+                .count()
+        });
+        Ok(Listing {
+            posts,
+            more,
+            newer,
+            total,
+        })
     }
 
     async fn recent(

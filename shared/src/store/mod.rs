@@ -48,6 +48,20 @@ pub struct Listing {
     /// Whether more posts lie beyond this page in the cursor's direction
     /// (older for `First`/`Before`, newer for `After`).
     pub more: bool,
+    /// Public posts of the listing newer than this page's first post: with
+    /// `total`, where the page stands ("page 2 of 20").
+    pub newer: usize,
+    /// Public posts in the whole listing (all pages).
+    pub total: usize,
+}
+
+impl Listing {
+    /// This page's number (from 1) and how many pages of `per_page` the listing has.
+    pub fn page_of(&self, per_page: usize) -> (usize, usize) {
+        let per_page = per_page.max(1);
+        let pages = self.total.div_ceil(per_page).max(1);
+        ((self.newer.div_ceil(per_page) + 1).min(pages), pages)
+    }
 }
 
 /// A tag and how many public posts carry it.
@@ -324,9 +338,63 @@ pub fn asset_key(path: &str) -> Option<&str> {
     ok.then_some(path)
 }
 
+/// Whether an asset key names its content (`name-<16 hex>.ext`, optionally
+/// `-<w>x<h>` after the hash, as uploads are named): its bytes never change, so
+/// browsers may keep it for a year.
+pub fn is_content_addressed(key: &str) -> bool {
+    let file = key.rsplit('/').next().unwrap_or(key);
+    let Some((stem, _)) = file.rsplit_once('.') else {
+        return false;
+    };
+    let hash_at_end = |stem: &str| {
+        stem.rsplit_once('-').is_some_and(|(_, hash)| {
+            hash.len() == 16
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+    };
+    hash_at_end(stem)
+        || stem.rsplit_once('-').is_some_and(|(rest, size)| {
+            size.split_once('x').is_some_and(|(w, h)| {
+                [w, h]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            }) && hash_at_end(rest)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_numbered_from_the_newest() {
+        let at = |newer, total| Listing {
+            posts: Vec::new(),
+            more: false,
+            newer,
+            total,
+        };
+        assert_eq!(at(0, 0).page_of(10), (1, 1));
+        assert_eq!(at(0, 25).page_of(10), (1, 3));
+        assert_eq!(at(10, 25).page_of(10), (2, 3));
+        assert_eq!(at(20, 25).page_of(10), (3, 3));
+        // Paged back from the end, a page may start mid-way: it counts as the next.
+        assert_eq!(at(5, 25).page_of(10), (2, 3));
+        assert_eq!(at(24, 25).page_of(10), (3, 3));
+    }
+
+    #[test]
+    fn content_addressed_keys() {
+        assert!(is_content_addressed("a-0123456789abcdef.png"));
+        assert!(is_content_addressed("a-0123456789abcdef-640x480.png"));
+        assert!(is_content_addressed("dir/a-0123456789abcdef-1x1.svg"));
+        assert!(!is_content_addressed("architecture.svg"));
+        assert!(!is_content_addressed("a-0123456789abcdeg.png"));
+        assert!(!is_content_addressed("a-0123456789abcdef-640x.png"));
+        assert!(!is_content_addressed("a-0123456789abcdef"));
+    }
 
     #[test]
     fn asset_keys_refuse_traversal_and_odd_names() {

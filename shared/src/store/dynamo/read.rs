@@ -124,6 +124,47 @@ impl DynamoPosts {
         }
     }
 
+    /// The sort key of every public entry of a run, newest first: only the keys
+    /// travel (one request per 1 MB of entries read).
+    async fn keys(&self, run: &Run<'_>, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        let Some((condition, values, _)) = key_condition(run, &Cursor::First, now) else {
+            return Ok(Vec::new());
+        };
+        let (names, _) = projection(run, false);
+        let sk = names["#sk"].clone();
+        let names = HashMap::from([
+            ("#pk".to_owned(), names["#pk"].clone()),
+            ("#sk".to_owned(), sk.clone()),
+        ]);
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(matches!(run, Run::Index).then(|| BY_DATE.to_owned()))
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .projection_expression("#sk")
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("counting posts", e))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(AttributeValue::S(key)) = item.get(&sk) {
+                    keys.push(key.clone());
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
     /// One GetItem by key; `consistent` for the reads a write depends on.
     pub(super) async fn get_item(
         &self,
@@ -165,17 +206,28 @@ impl Posts for DynamoPosts {
             Some(t) => Run::Tag(t),
             None => Run::Index,
         };
-        let mut items = self
-            .query(&run, &q.cursor, q.limit + 1, q.now, false)
-            .await?;
+        // The page and every public key of the run, side by side: one round trip's
+        // wait, and "page 2 of 20" without a counter item every write must keep.
+        let (items, keys) = tokio::join!(
+            self.query(&run, &q.cursor, q.limit + 1, q.now, false),
+            self.keys(&run, q.now)
+        );
+        let (mut items, keys) = (items?, keys?);
         let more = items.len() > q.limit;
         items.truncate(q.limit);
         if matches!(q.cursor, Cursor::After(_)) {
             items.reverse();
         }
+        let posts: Vec<PostSummary> = items.into_iter().map(PostSummary::from).collect();
+        let newer = posts.first().map_or(0, |first| {
+            let first = first.sort_key();
+            keys.iter().filter(|k| k.as_str() > first.as_str()).count()
+        });
         Ok(Listing {
-            posts: items.into_iter().map(PostSummary::from).collect(),
+            posts,
             more,
+            newer,
+            total: keys.len(),
         })
     }
 

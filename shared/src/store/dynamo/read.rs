@@ -93,44 +93,19 @@ impl DynamoPosts {
         now: DateTime<Utc>,
         with_html: bool,
     ) -> Result<Vec<EntryItem>, StoreError> {
-        let Some((condition, values, forward)) = key_condition(run, cursor, now) else {
-            return Ok(Vec::new());
-        };
         let (names, projection) = projection(run, with_html);
         let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(matches!(run, Run::Index).then(|| BY_DATE.to_owned()))
-                .key_condition_expression(condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .projection_expression(&projection)
-                .scan_index_forward(forward)
-                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| unavailable("querying posts", e))?;
-            for item in out.items.unwrap_or_default() {
-                items.push(from_item::<EntryItem>(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() || items.len() >= limit {
-                return Ok(items);
-            }
-        }
+        self.each_item(run, cursor, now, names, &projection, limit, |item| {
+            items.push(from_item::<EntryItem>(item)?);
+            Ok(())
+        })
+        .await?;
+        Ok(items)
     }
 
     /// The sort key of every public entry of a run, newest first: only the keys
     /// travel (one request per 1 MB of entries read).
     async fn keys(&self, run: &Run<'_>, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
-        let Some((condition, values, _)) = key_condition(run, &Cursor::First, now) else {
-            return Ok(Vec::new());
-        };
         let (names, _) = projection(run, false);
         let sk = names["#sk"].clone();
         let names = HashMap::from([
@@ -138,6 +113,34 @@ impl DynamoPosts {
             ("#sk".to_owned(), sk.clone()),
         ]);
         let mut keys = Vec::new();
+        self.each_item(run, &Cursor::First, now, names, "#sk", usize::MAX, |item| {
+            if let Some(AttributeValue::S(key)) = item.get(&sk) {
+                keys.push(key.clone());
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(keys)
+    }
+
+    /// Queries one run from `cursor` (newest first, or oldest first for `After`),
+    /// page after page, handing each item to `take` until the run ends or `limit`
+    /// items were taken.
+    #[allow(clippy::too_many_arguments)] // one private helper; a struct would only rename them
+    async fn each_item(
+        &self,
+        run: &Run<'_>,
+        cursor: &Cursor,
+        now: DateTime<Utc>,
+        names: HashMap<String, String>,
+        projection: &str,
+        limit: usize,
+        mut take: impl FnMut(Item) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let Some((condition, values, forward)) = key_condition(run, cursor, now) else {
+            return Ok(());
+        };
+        let mut taken = 0;
         let mut start = None;
         loop {
             let out = self
@@ -148,20 +151,20 @@ impl DynamoPosts {
                 .key_condition_expression(condition)
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
-                .projection_expression("#sk")
-                .scan_index_forward(false)
+                .projection_expression(projection)
+                .scan_index_forward(forward)
+                .limit(i32::try_from(limit - taken).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable("counting posts", e))?;
+                .map_err(|e| unavailable("querying posts", e))?;
             for item in out.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(key)) = item.get(&sk) {
-                    keys.push(key.clone());
-                }
+                take(item)?;
+                taken += 1;
             }
             start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys);
+            if start.is_none() || taken >= limit {
+                return Ok(());
             }
         }
     }

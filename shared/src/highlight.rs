@@ -87,7 +87,8 @@ fn write_tag(
     out.write_char('>')
 }
 
-fn escape(out: &mut dyn Write, s: &str) -> fmt::Result {
+/// Escapes text for HTML content or a quoted attribute value.
+pub(crate) fn escape(out: &mut dyn Write, s: &str) -> fmt::Result {
     for c in s.chars() {
         match c {
             '<' => out.write_str("&lt;")?,

@@ -11,7 +11,7 @@ use comrak::nodes::{AstNode, NodeValue, Sourcepos};
 use comrak::options::Plugins;
 use comrak::{Anchorizer, Arena, Options};
 
-use crate::highlight::Highlighter;
+use crate::highlight::{escape, Highlighter};
 use crate::images::{FromKeys, ImageSizes};
 use crate::post::TocEntry;
 
@@ -83,7 +83,7 @@ pub fn render_with(body: &str, sizes: &dyn ImageSizes) -> Rendered {
     Rendered {
         html,
         summary_html,
-        summary_text: shorten(&summary_text, DESCRIPTION_LEN),
+        summary_text: crate::render::shorten(&summary_text, DESCRIPTION_LEN),
         toc,
         reading_minutes: reading_minutes(source),
     }
@@ -113,15 +113,15 @@ fn to_html<'a>(root: &'a AstNode<'a>, options: &Options<'_>, sizes: &dyn ImageSi
     let mut html = String::new();
     // Writing to a String cannot fail.
     let _ = comrak::format_html_with_plugins(root, options, &mut html, &plugins);
-    finish(&obsolete_align_to_class(&html), sizes)
+    finish(&html, sizes)
 }
 
 /// Headings with ids (the same anchorizer, in the same order, as the table of
 /// contents) and a `#` link beside, not inside, each: inside, a screen reader reads
-/// the heading's name twice.
+/// the heading's name twice. Headings never nest: one open id at a time.
 #[derive(Default)]
 struct Headings {
-    ids: Mutex<(Anchorizer, Vec<String>)>,
+    ids: Mutex<(Anchorizer, Option<String>)>,
 }
 
 impl HeadingAdapter for Headings {
@@ -133,13 +133,10 @@ impl HeadingAdapter for Headings {
     ) -> fmt::Result {
         let mut ids = self.ids.lock().map_err(|_| fmt::Error)?;
         let id = ids.0.anchorize(&heading.content);
-        write!(
-            out,
-            "<div class=\"hd\"><h{} id=\"{}\">",
-            heading.level,
-            escape(&id)
-        )?;
-        ids.1.push(id);
+        write!(out, "<div class=\"hd\"><h{} id=\"", heading.level)?;
+        escape(out, &id)?;
+        out.write_str("\">")?;
+        ids.1 = Some(id);
         Ok(())
     }
 
@@ -149,31 +146,14 @@ impl HeadingAdapter for Headings {
             .lock()
             .map_err(|_| fmt::Error)?
             .1
-            .pop()
+            .take()
             .unwrap_or_default();
-        write!(
-            out,
-            "</h{}><a class=\"anchor\" href=\"#{}\" aria-label=\"Link to the section “{}”\"></a></div>",
-            heading.level,
-            escape(&id),
-            escape(&heading.content)
-        )
+        write!(out, "</h{}><a class=\"anchor\" href=\"#", heading.level)?;
+        escape(out, &id)?;
+        out.write_str("\" aria-label=\"Link to the section “")?;
+        escape(out, &heading.content)?;
+        out.write_str("”\"></a></div>")
     }
-}
-
-/// Escapes text for an HTML attribute value or element content.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// What comrak's HTML lacks for readers and browsers, added to the tags comrak
@@ -183,7 +163,9 @@ fn escape(text: &str) -> String {
 /// - code blocks and tables, which scroll sideways, can take keyboard focus;
 /// - task-list checkboxes get a name;
 /// - a link whose destination safe mode dropped (`javascript:`) loses its empty
-///   `href=""`, which would be a focusable link to the page itself.
+///   `href=""`, which would be a focusable link to the page itself;
+/// - table cells' `align="…"`, which HTML5 made obsolete, becomes a class the
+///   stylesheet styles.
 fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
@@ -226,6 +208,9 @@ fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
         } else if let Some(after) = rest.strip_prefix("<a href=\"\"") {
             out.push_str("<a");
             rest = after;
+        } else if let Some((cell, class, after)) = aligned_cell(rest) {
+            let _ = write!(out, "<{cell} class=\"{class}\"");
+            rest = after;
         } else {
             out.push('<');
             rest = &rest[1..];
@@ -243,23 +228,17 @@ fn unescape(text: &str) -> String {
         .replace("&gt;", ">")
 }
 
-/// comrak writes `align="…"` on table cells, which HTML5 made obsolete; the
-/// stylesheet styles these classes instead. Author text cannot forge the pattern
-/// because its `<` is escaped.
-fn obsolete_align_to_class(html: &str) -> String {
-    if !html.contains(" align=\"") {
-        return html.to_owned();
-    }
-    let mut out = html.to_owned();
-    for tag in ["th", "td"] {
-        for (align, class) in [("left", "al"), ("center", "ac"), ("right", "ar")] {
-            out = out.replace(
-                &format!("<{tag} align=\"{align}\""),
-                &format!("<{tag} class=\"{class}\""),
-            );
-        }
-    }
-    out
+/// A `<th align="…"` or `<td align="…"` at the start of `html`: the cell, the class
+/// that replaces the obsolete attribute, and the rest after it.
+fn aligned_cell(html: &str) -> Option<(&'static str, &'static str, &str)> {
+    let (cell, value) = if let Some(rest) = html.strip_prefix("<th align=\"") {
+        ("th", rest)
+    } else {
+        ("td", html.strip_prefix("<td align=\"")?)
+    };
+    [("left\"", "al"), ("center\"", "ac"), ("right\"", "ar")]
+        .into_iter()
+        .find_map(|(align, class)| Some((cell, class, value.strip_prefix(align)?)))
 }
 
 /// The ids match comrak's: the same anchorizer over every heading, in order.
@@ -325,11 +304,6 @@ fn plain_text<'a>(node: &'a AstNode<'a>) -> String {
         }
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Cuts at a word boundary and adds an ellipsis when text is longer than `max` chars.
-pub fn shorten(text: &str, max: usize) -> String {
-    crate::render::shorten(text, max)
 }
 
 fn reading_minutes(source: &str) -> u32 {

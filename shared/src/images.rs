@@ -4,8 +4,103 @@
 //! Uploads through the API name their dimensions in their content-addressed key
 //! (`/assets/photo-<hash>-<w>x<h>.png`), so the stored Markdown alone decides them and a
 //! re-render on deploy needs no I/O. The local store reads its `assets/` folder.
+//!
+//! Photos are processed at upload (`process`) into a set of widths and formats under
+//! one folder, `/assets/<stem>-<hash16>/<w>x<h>.<ext>`; the key of the largest fallback
+//! names the whole set, so pages write `<picture>` with `srcset` from it alone.
 
 use std::path::{Path, PathBuf};
+
+#[cfg(feature = "publish")]
+pub mod process;
+
+/// Widths a processed image is served at, below its largest.
+pub const WIDTHS: [u32; 3] = [480, 960, LARGEST];
+/// The widest variant: wider than any reader's column at 2–3× density.
+pub const LARGEST: u32 = 1600;
+
+/// Formats a processed set holds besides its fallback, best first, as (extension,
+/// media type): the `<source>`s of its `<picture>`.
+pub const SOURCES: [(&str, &str); 2] = [("avif", "image/avif"), ("webp", "image/webp")];
+
+/// The height of a `w`×`h` image scaled to `to` wide (at least 1).
+pub fn scaled_height((w, h): (u32, u32), to: u32) -> u32 {
+    let scaled = (u64::from(h) * u64::from(to) + u64::from(w) / 2) / u64::from(w.max(1));
+    u32::try_from(scaled.max(1)).unwrap_or(u32::MAX)
+}
+
+/// The sizes of a set whose largest variant is `largest`, smallest first: the
+/// ladder's widths below it (never upscaled), then itself.
+pub fn ladder(largest: (u32, u32)) -> Vec<(u32, u32)> {
+    WIDTHS
+        .iter()
+        .copied()
+        .filter(|w| *w < largest.0)
+        .map(|w| (w, scaled_height(largest, w)))
+        .chain([largest])
+        .collect()
+}
+
+/// A processed set, named by one of its fallbacks: `<dir>/<w>x<h>.<ext>` below `/assets/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetKey<'a> {
+    /// `<stem>-<hash16>`.
+    pub dir: &'a str,
+    /// The named variant's size.
+    pub size: (u32, u32),
+    /// The fallback's extension (`jpg` or `png`).
+    pub ext: &'a str,
+}
+
+impl<'a> SetKey<'a> {
+    /// The set a page's image `src` names, if it names one.
+    pub fn parse(src: &'a str) -> Option<Self> {
+        let (dir, file) = src.strip_prefix("/assets/")?.split_once('/')?;
+        let (stem, ext) = file.split_once('.')?;
+        if !matches!(ext, "jpg" | "png") {
+            return None;
+        }
+        let (_, hash) = dir.rsplit_once('-')?;
+        let name_ok = dir
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok || hash.len() != 16 {
+            return None;
+        }
+        Some(Self {
+            dir,
+            size: parse_size(stem)?,
+            ext,
+        })
+    }
+
+    /// The key (below `assets/`) of the variant at `size` in format `ext`.
+    pub fn key(&self, (w, h): (u32, u32), ext: &str) -> String {
+        format!("{}/{w}x{h}.{ext}", self.dir)
+    }
+
+    /// A `srcset` over the ladder in format `ext`.
+    pub fn srcset(&self, ext: &str) -> String {
+        ladder(self.size)
+            .into_iter()
+            .map(|size| format!("/assets/{} {}w", self.key(size, ext), size.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `<w>x<h>`, both positive decimal numbers.
+fn parse_size(text: &str) -> Option<(u32, u32)> {
+    let (w, h) = text.split_once('x')?;
+    let parse = |n: &str| {
+        n.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| n.parse::<u32>().ok())
+            .flatten()
+            .filter(|n| *n > 0)
+    };
+    Some((parse(w)?, parse(h)?))
+}
 
 /// Where the renderer learns an image's intrinsic size from its `src`.
 pub trait ImageSizes {
@@ -19,18 +114,12 @@ pub struct FromKeys;
 
 impl ImageSizes for FromKeys {
     fn size(&self, src: &str) -> Option<(u32, u32)> {
+        if let Some(set) = SetKey::parse(src) {
+            return Some(set.size);
+        }
         let key = src.strip_prefix("/assets/")?;
         let stem = key.rsplit_once('.')?.0;
-        let dims = stem.rsplit_once('-')?.1;
-        let (w, h) = dims.split_once('x')?;
-        let parse = |n: &str| {
-            n.bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| n.parse::<u32>().ok())
-                .flatten()
-                .filter(|n| *n > 0)
-        };
-        Some((parse(w)?, parse(h)?))
+        parse_size(stem.rsplit_once('-')?.1)
     }
 }
 
@@ -129,6 +218,34 @@ mod tests {
         assert_eq!(FromKeys.size("/assets/a-0x480.jpg"), None);
         assert_eq!(FromKeys.size("/assets/a-+1x2.jpg"), None);
         assert_eq!(FromKeys.size("https://example.com/a-1x2.jpg"), None);
+    }
+
+    #[test]
+    fn sets_are_named_by_their_largest_fallback() {
+        let set = SetKey::parse("/assets/photo-0123456789abcdef/1600x1200.jpg").unwrap();
+        assert_eq!(set.size, (1600, 1200));
+        assert_eq!(
+            set.srcset("avif"),
+            "/assets/photo-0123456789abcdef/480x360.avif 480w, \
+             /assets/photo-0123456789abcdef/960x720.avif 960w, \
+             /assets/photo-0123456789abcdef/1600x1200.avif 1600w"
+        );
+        assert_eq!(
+            FromKeys.size("/assets/photo-0123456789abcdef/1600x1200.jpg"),
+            Some((1600, 1200))
+        );
+        // Never upscaled: a 700 px image has a 480 px variant and itself.
+        assert_eq!(ladder((700, 3000)), vec![(480, 2057), (700, 3000)]);
+        assert_eq!(ladder((300, 200)), vec![(300, 200)]);
+        for not_a_set in [
+            "/assets/photo-0123456789abcdef/1600x1200.webp",
+            "/assets/photo-0123456789abcde/1600x1200.jpg",
+            "/assets/Photo-0123456789abcdef/1600x1200.jpg",
+            "/assets/photo-0123456789abcdef/x1200.jpg",
+            "/assets/photo-0123456789abcdef-1600x1200.jpg",
+        ] {
+            assert_eq!(SetKey::parse(not_a_set), None, "{not_a_set}");
+        }
     }
 
     #[test]

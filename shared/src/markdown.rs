@@ -12,7 +12,11 @@ use comrak::options::Plugins;
 use comrak::{Anchorizer, Arena, Options};
 
 use crate::highlight::{escape, Highlighter};
-use crate::images::{FromKeys, ImageSizes};
+use crate::images::{FromKeys, ImageSizes, SetKey, SOURCES};
+
+/// How wide an image in a post is drawn: the column (`.wrap` in style.css, 42rem less
+/// its padding), or the screen less that padding on narrower screens.
+const IMAGE_SIZES: &str = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem";
 use crate::post::TocEntry;
 
 /// Words per minute used for the reading-time estimate.
@@ -176,9 +180,27 @@ fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
         if let Some(after) = rest.strip_prefix("<img src=\"") {
             let end = after.find('"').unwrap_or(after.len());
             let src = unescape(&after[..end]);
+            let set = SetKey::parse(&src);
+            if let Some(set) = &set {
+                out.push_str("<picture>");
+                for (ext, mime) in SOURCES {
+                    let _ = write!(
+                        out,
+                        "<source type=\"{mime}\" srcset=\"{}\" sizes=\"{IMAGE_SIZES}\">",
+                        set.srcset(ext)
+                    );
+                }
+            }
             out.push_str("<img src=\"");
             out.push_str(&after[..end]);
             out.push('"');
+            if let Some(set) = &set {
+                let _ = write!(
+                    out,
+                    " srcset=\"{}\" sizes=\"{IMAGE_SIZES}\"",
+                    set.srcset(set.ext)
+                );
+            }
             if let Some((w, h)) = sizes.size(&src) {
                 let _ = write!(out, " width=\"{w}\" height=\"{h}\"");
             }
@@ -188,6 +210,13 @@ fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
             out.push_str(" decoding=\"async\"");
             images += 1;
             rest = &after[(end + 1).min(after.len())..];
+            if set.is_some() {
+                // The rest of the tag (alt, title: escaped, so no `>` inside), then close.
+                let tag_end = rest.find('>').map_or(rest.len(), |e| e + 1);
+                out.push_str(&rest[..tag_end]);
+                out.push_str("</picture>");
+                rest = &rest[tag_end..];
+            }
         } else if let Some(after) = rest.strip_prefix("<pre") {
             out.push_str("<pre tabindex=\"0\"");
             rest = after;

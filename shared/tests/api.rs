@@ -716,31 +716,109 @@ async fn a_published_post_appears_on_the_site_and_edits_follow_their_version() {
 }
 
 #[tokio::test]
-async fn images_are_stored_by_content_and_served() {
+async fn photos_are_stored_as_a_set_by_content_and_served() {
+    use blog_test_support::photos::{metadata_found, photo, Photo};
     let site = blog_test_support::site::site();
-    let png = b"\x89PNG\r\n\x1a\nnot really a whole png".to_vec();
+    let jpeg = photo(Photo {
+        width: 300,
+        height: 200,
+        orientation: 1,
+        seed: 3,
+    });
     let r = call(
         &site,
-        req("POST", "/api/assets?name=My%20Photo.PNG", &[], png.clone()),
+        req("POST", "/api/assets?name=My%20Photo.JPG", &[], jpeg.clone()),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let path = r.json["path"].as_str().unwrap().to_owned();
     assert!(
-        path.starts_with("/assets/my-photo-") && path.ends_with(".png"),
+        path.starts_with("/assets/my-photo-") && path.ends_with("/300x200.jpg"),
         "{path}"
     );
     assert_eq!(r.json["markdown"], format!("![my-photo]({path})"));
-    let served = get(&site, &path).await;
-    assert_eq!(served.status(), 200);
-    assert_eq!(served.body().as_ref(), png.as_slice());
-    assert_eq!(served.headers()["content-type"], "image/png");
-    // The same bytes under another name land on the same content hash.
-    let again = call(&site, req("POST", "/api/assets?name=other.png", &[], png)).await;
+    assert_eq!(r.json["image"]["original_bytes"], jpeg.len());
+    let variants = r.json["image"]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 3);
+    for (variant, mime) in variants
+        .iter()
+        .zip(["image/avif", "image/webp", "image/jpeg"])
+    {
+        let served = get(&site, variant["path"].as_str().unwrap()).await;
+        assert_eq!(served.status(), 200, "{variant}");
+        assert_eq!(served.headers()["content-type"], mime);
+        assert_eq!(
+            served.body().len(),
+            variant["bytes"].as_u64().unwrap() as usize
+        );
+        assert_eq!(metadata_found(served.body()), Vec::<&str>::new());
+    }
+    // The upload as sent is kept beside the content, not among what is served.
+    let set = path
+        .trim_start_matches("/assets/")
+        .split('/')
+        .next()
+        .unwrap();
+    let original = site.dir.path().join("originals").join(format!("{set}.jpg"));
+    assert_eq!(std::fs::read(&original).unwrap(), jpeg);
     assert_eq!(
-        again.json["key"].as_str().unwrap()[6..],
-        r.json["key"].as_str().unwrap()[9..]
+        get(&site, &format!("/assets/{set}.jpg")).await.status(),
+        404
     );
+
+    // A post naming the set gets a <picture> with every format.
+    let post = format!("---\ntitle: Holiday\ndate: 2024-05-01\n---\n\n![A beach]({path})\n");
+    let created = call(&site, req("POST", "/api/posts", &[MD], post)).await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let page = get(&site, "/posts/holiday/").await;
+    let html = String::from_utf8_lossy(page.body());
+    assert!(
+        html.contains(&format!(
+            "<source type=\"image/avif\" srcset=\"/{set_path} 300w\"",
+            set_path = variants[0]["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('/')
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<img src=\"{path}\" srcset=\"{path} 300w\"")),
+        "{html}"
+    );
+    assert!(html.contains("width=\"300\" height=\"200\""), "{html}");
+}
+
+#[tokio::test]
+async fn uploads_that_are_not_usable_pictures_are_refused_and_nothing_is_stored() {
+    let site = blog_test_support::site::site();
+    let before = snapshot(site.dir.path());
+    for (what, body, status, phrase) in [
+        (
+            "a PNG signature and nothing else",
+            b"\x89PNG\r\n\x1a\nnot really a png".to_vec(),
+            415,
+            "could not be decoded",
+        ),
+        (
+            "an AVIF",
+            b"\0\0\0\x1cftypavif\0\0\0\0".to_vec(),
+            415,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            "an SVG",
+            b"<svg onload=alert(1)>".to_vec(),
+            415,
+            "SVG is refused",
+        ),
+    ] {
+        let r = call(&site, req("POST", "/api/assets?name=a.png", &[], body)).await;
+        assert_eq!(r.status, status, "{what}: {}", r.json);
+        let message = r.json["message"].as_str().unwrap_or_default();
+        assert!(message.contains(phrase), "{what}: {message}");
+    }
+    assert_eq!(snapshot(site.dir.path()), before);
 }
 
 #[tokio::test]

@@ -1,48 +1,87 @@
-//! Images through the publish API into S3 on moto: a direct upload is stored under
-//! its content hash with the sniffed type and a year of caching, and a presigned
-//! upload lands exactly the file it was signed for.
+//! Photos through the publish API into S3 on moto: a direct upload (a phone JPEG with
+//! an EXIF block holding a GPS position and a serial number, and an XMP packet) is
+//! made into a set whose every variant, read back from S3, carries none of it, under
+//! content-addressed keys with a year of caching; the upload as sent is kept under
+//! `originals/`, which is not served. A presigned upload lands among the originals
+//! and the process call makes the same set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use blog_core::{App, Config};
 use blog_e2e::api::{self, request};
 use blog_e2e::{fixtures, moto};
+use blog_test_support::photos::{metadata_found, photo, Photo, SERIAL};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n-a-test-image-for-s3";
-
 #[tokio::test(flavor = "multi_thread")]
-async fn uploads_land_in_s3_by_content_and_are_served() {
+async fn photos_land_in_s3_without_their_metadata_and_are_served() {
     let dir = fixtures::content_dir();
     let (posts, assets, _, bucket) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
     let app = App::new(Config::for_test(), posts, assets).unwrap();
     let p = api::publisher();
     let s3 = blog_core::aws::s3(&moto::sdk_config(moto::endpoint()).await);
+    // Stored sideways (EXIF orientation 6), as phones store portrait photos.
+    let jpeg = photo(Photo {
+        width: 520,
+        height: 400,
+        orientation: 6,
+        seed: 5,
+    });
+    assert!(metadata_found(&jpeg).contains(&"serial number"));
 
-    // Direct: sniffed type, content-addressed key, immutable caching.
     let r = api::call(
         &app,
         &p,
         request(
             "POST",
-            "/api/assets?name=photo.png",
+            "/api/assets?name=holiday.jpg",
             &[],
-            Bytes::from_static(PNG),
+            Bytes::from(jpeg.clone()),
         ),
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let key = r.json["key"].as_str().unwrap().to_owned();
-    let object = stored_object(&s3, &bucket, &key).await;
-    assert_eq!(object.content_type(), Some("image/png"));
-    assert_eq!(
-        object.cache_control(),
-        Some("public, max-age=31536000, immutable")
+    assert!(
+        key.starts_with("holiday-") && key.ends_with("/400x520.jpg"),
+        "{key}"
     );
+    let variants = r.json["image"]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 3, "{}", r.json);
+    for variant in variants {
+        let variant_key = variant["path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/assets/");
+        let object = stored_object(&s3, &bucket, variant_key).await;
+        assert_eq!(
+            object.cache_control(),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(object.content_type(), variant["type"].as_str());
+        let bytes = object.body.collect().await.unwrap().into_bytes();
+        assert_eq!(bytes.len() as u64, variant["bytes"].as_u64().unwrap());
+        assert_eq!(metadata_found(&bytes), Vec::<&str>::new(), "{variant_key}");
+        assert_eq!(
+            blog_core::images::dimensions(&bytes),
+            Some((400, 520)),
+            "{variant_key} is upright"
+        );
+    }
+    // The original is kept whole, GPS and all, where CloudFront cannot read it.
+    let set = key.split('/').next().unwrap();
+    let original = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(format!("originals/{set}.jpg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.cache_control(), None);
     assert_eq!(
-        object.body.collect().await.unwrap().into_bytes().as_ref(),
-        PNG
+        original.body.collect().await.unwrap().into_bytes().as_ref(),
+        jpeg.as_slice()
     );
     let served = blog_core::routes::handle(
         &app,
@@ -53,25 +92,24 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     )
     .await;
     assert_eq!(served.status(), 200);
-    assert_eq!(served.body().as_ref(), PNG);
+    assert!(!served
+        .body()
+        .windows(SERIAL.len())
+        .any(|w| w == SERIAL.as_bytes()));
 
-    // Presigned: the URL takes exactly the signed file.
-    let big: Vec<u8> = PNG.iter().copied().cycle().take(200_000).collect();
-    let sha: String = Sha256::digest(&big)
+    // Presigned: the URL takes the file into the originals; the process call makes
+    // the same set from it.
+    let sha: String = Sha256::digest(&jpeg)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let body =
-        serde_json::json!({ "name": "big.png", "size": big.len(), "sha256": sha }).to_string();
+        serde_json::json!({ "name": "big.jpg", "size": jpeg.len(), "sha256": sha }).to_string();
+    let json = [("content-type", "application/json")];
     let r = api::call(
         &app,
         &p,
-        request(
-            "POST",
-            "/api/assets/uploads",
-            &[("content-type", "application/json")],
-            body,
-        ),
+        request("POST", "/api/assets/uploads", &json, body),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.json);
@@ -79,6 +117,7 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     assert_eq!(upload["method"], "PUT");
     let url = upload["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(moto::endpoint()), "{url}");
+    assert!(url.contains("/originals/big-"), "{url}");
     let headers: Vec<(String, String)> = upload["headers"]
         .as_array()
         .unwrap()
@@ -96,18 +135,37 @@ async fn uploads_land_in_s3_by_content_and_are_served() {
     );
     // (S3 checks the signed x-amz-checksum-sha256 against the bytes; moto does not,
     // so only the signed headers are asserted above.)
-    let status = tokio::task::spawn_blocking(move || put(&url, &headers, big))
+    let process = r.json["process"]["body"].to_string();
+    assert_eq!(r.json["process"]["path"], "/api/assets/process");
+    // Before the upload there is nothing to process.
+    let early = api::call(
+        &app,
+        &p,
+        request("POST", "/api/assets/process", &json, process.clone()),
+    )
+    .await;
+    assert_eq!(early.status, 404, "{}", early.json);
+    assert!(early.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("PUT the file"));
+    let sent = jpeg.clone();
+    let status = tokio::task::spawn_blocking(move || put(&url, &headers, sent))
         .await
         .unwrap();
     assert_eq!(status, 200);
-    let key = r.json["key"].as_str().unwrap();
-    assert!(key.starts_with("big-") && key.ends_with(".png"), "{key}");
-    let object = stored_object(&s3, &bucket, key).await;
-    assert_eq!(object.content_type(), Some("image/png"));
-    assert_eq!(
-        object.body.collect().await.unwrap().into_bytes().len(),
-        200_000
-    );
+    let done = api::call(
+        &app,
+        &p,
+        request("POST", "/api/assets/process", &json, process),
+    )
+    .await;
+    assert_eq!(done.status, 201, "{}", done.json);
+    let big_key = done.json["key"].as_str().unwrap();
+    assert_eq!(big_key.replacen("big-", "holiday-", 1), key);
+    let object = stored_object(&s3, &bucket, big_key).await;
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(metadata_found(&bytes), Vec::<&str>::new());
 }
 
 /// PUTs `body` to a presigned URL with its signed headers.

@@ -256,8 +256,30 @@ pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
         if !(200..300).contains(&status) {
             bail!("{name}: the storage refused the upload (HTTP {status})");
         }
-        reply.body
+        let processed = api.call(
+            "POST",
+            "/api/assets/process",
+            Body::Json(&reply.body["process"]["body"]),
+            None,
+        )?;
+        if processed.status != 201 {
+            bail!("{name}: {}", processed.message());
+        }
+        processed.body
     };
+    if let Some(image) = stored.get("image") {
+        let served: u64 = image["variants"]
+            .as_array()
+            .map_or(0, |v| v.iter().filter_map(|v| v["bytes"].as_u64()).sum());
+        eprintln!(
+            "made {} files from {}×{} ({} bytes; all {} served files together: {served} bytes), metadata removed",
+            image["variants"].as_array().map_or(0, Vec::len),
+            image["original_width"],
+            image["original_height"],
+            image["original_bytes"],
+            image["variants"].as_array().map_or(0, Vec::len),
+        );
+    }
     println!("{}", stored["markdown"].as_str().unwrap_or_default());
     eprintln!(
         "uploaded {}",

@@ -165,6 +165,30 @@ fn images_get_their_size_and_load_lazily_after_the_first() {
 }
 
 #[test]
+fn image_sets_render_as_pictures_with_every_width_and_format() {
+    let html = render(
+        "![Sea \"view\"](/assets/sea-0123456789abcdef/1600x1200.jpg \"t\")\n\n\
+         ![b](/assets/b-0123456789abcdef/300x500.png)\n",
+    )
+    .html;
+    let set = "/assets/sea-0123456789abcdef";
+    let sizes = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem";
+    let expected = format!(
+        "<picture>\
+         <source type=\"image/avif\" srcset=\"{set}/480x360.avif 480w, {set}/960x720.avif 960w, {set}/1600x1200.avif 1600w\" sizes=\"{sizes}\">\
+         <source type=\"image/webp\" srcset=\"{set}/480x360.webp 480w, {set}/960x720.webp 960w, {set}/1600x1200.webp 1600w\" sizes=\"{sizes}\">\
+         <img src=\"{set}/1600x1200.jpg\" srcset=\"{set}/480x360.jpg 480w, {set}/960x720.jpg 960w, {set}/1600x1200.jpg 1600w\" sizes=\"{sizes}\" \
+         width=\"1600\" height=\"1200\" decoding=\"async\" alt=\"Sea &quot;view&quot;\" title=\"t\" /></picture>"
+    );
+    assert!(html.contains(&expected), "{html}\n{expected}");
+    // The second image is lazy, and a set smaller than the ladder has one width.
+    assert!(
+        html.contains("srcset=\"/assets/b-0123456789abcdef/300x500.png 300w\" sizes=\"(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem\" width=\"300\" height=\"500\" loading=\"lazy\""),
+        "{html}"
+    );
+}
+
+#[test]
 fn scrolling_blocks_take_focus_and_checkboxes_have_names() {
     let html = render("```\nx\n```\n\n| a |\n|---|\n| 1 |\n\n- [x] done\n- [ ] todo\n").html;
     assert!(html.contains("<pre tabindex=\"0\""), "{html}");

@@ -2,7 +2,8 @@
 //! type comes from the bytes, never from the name; SVG is refused because it can
 //! carry script that would run on the site's own origin.
 
-use super::replies::StoredAsset;
+use super::replies::{ImageSetReply, PresignedReply, ProcessCall, StoredAsset, VariantReply};
+use crate::images::process;
 use base64::Engine as _;
 use http::StatusCode;
 use serde::Deserialize;
@@ -131,9 +132,13 @@ pub fn name_stem(name: &str) -> Result<String, AppError> {
 /// `photo-<hash>.png`, or `photo-<hash>-<w>x<h>.png` when the size is known: pages
 /// then give the image its width and height from the key alone (`images::FromKeys`).
 fn key(stem: &str, sha256: &[u8], size: Option<(u32, u32)>, ext: &str) -> String {
-    let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
     let size = size.map(crate::images::key_suffix).unwrap_or_default();
-    format!("{stem}-{hex}{size}.{ext}")
+    format!("{stem}-{}{size}.{ext}", hash16(sha256))
+}
+
+/// The first 8 bytes of a SHA-256, in hex: what keys name their content by.
+fn hash16(sha256: &[u8]) -> String {
+    sha256[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The upload's `?name=`, decoded leniently: a name that is not UTF-8 still names
@@ -152,7 +157,87 @@ pub(crate) fn query_name(req: &Request) -> String {
         .unwrap_or_default()
 }
 
-fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> StoredAsset {
+/// Makes an upload what pages serve and stores it: photos as an image set (the
+/// original kept privately), GIFs as sent (their animation is the point).
+async fn store_upload<P, A: AssetWriter>(
+    app: &App<P, A>,
+    stem: &str,
+    body: bytes::Bytes,
+) -> Result<StoredAsset, AppError> {
+    let kind = sniff(&body)?;
+    let digest = Sha256::digest(&body);
+    if kind == GIF {
+        let key = key(stem, &digest, crate::images::dimensions(&body), kind.ext);
+        let gif = process::strip_gif(&body)?;
+        app.assets
+            .put_original(&format!("{stem}-{}.gif", hash16(&digest)), body, kind.mime)
+            .await?;
+        app.assets.put(&key, gif.into(), kind.mime).await?;
+        return Ok(stored(app, &key, stem, None));
+    }
+    if kind == AVIF {
+        return Err(AppError::UnsupportedMediaType(
+            "send the photo as JPEG, PNG or WebP: the site makes the AVIF and WebP versions itself"
+                .into(),
+        ));
+    }
+    let set_name = format!("{stem}-{}", hash16(&digest));
+    let original_key = format!("{set_name}.{}", kind.ext);
+    let original_bytes = body.len();
+    // Decoding and encoding take the CPU for seconds: off the async threads.
+    let bytes = body.clone();
+    let processed = tokio::task::spawn_blocking(move || process::process(&bytes, &set_name))
+        .await
+        .map_err(|e| AppError::BadRequest(format!("image processing stopped: {e}")))??;
+    app.assets
+        .put_original(&original_key, body, kind.mime)
+        .await?;
+    store_set(app, &processed).await?;
+    let image = ImageSetReply {
+        width: processed.size.0,
+        height: processed.size.1,
+        original_width: processed.original.0,
+        original_height: processed.original.1,
+        original_bytes,
+        variants: processed
+            .variants
+            .iter()
+            .map(|v| VariantReply {
+                path: format!("/assets/{}", v.key),
+                mime: v.mime,
+                bytes: v.bytes.len(),
+            })
+            .collect(),
+    };
+    Ok(stored(app, &processed.key, stem, Some(image)))
+}
+
+/// Writes a set in order, its named fallback last, so a set whose key exists is
+/// whole; when a write fails, removes what was written.
+async fn store_set<P, A: AssetWriter>(
+    app: &App<P, A>,
+    processed: &process::Processed,
+) -> Result<(), AppError> {
+    for (i, variant) in processed.variants.iter().enumerate() {
+        let body = bytes::Bytes::from(variant.bytes.clone());
+        if let Err(e) = app.assets.put(&variant.key, body, variant.mime).await {
+            for written in &processed.variants[..i] {
+                if let Err(undo) = app.assets.delete(&written.key).await {
+                    tracing::warn!(key = %written.key, error = %undo, "could not remove part of a failed image set");
+                }
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+fn stored<P, A>(
+    app: &App<P, A>,
+    key: &str,
+    stem: &str,
+    image: Option<ImageSetReply>,
+) -> StoredAsset {
     let path = format!("/assets/{key}");
     StoredAsset {
         key: key.to_owned(),
@@ -160,6 +245,7 @@ fn stored<P, A>(app: &App<P, A>, key: &str, stem: &str) -> StoredAsset {
         markdown: format!("![{stem}]({path})"),
         path,
         upload: None,
+        image,
     }
 }
 
@@ -178,15 +264,8 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
             body.len()
         )));
     }
-    let kind = sniff(body)?;
-    let key = key(
-        &stem,
-        &Sha256::digest(body),
-        crate::images::dimensions(body),
-        kind.ext,
-    );
-    app.assets.put(&key, body.clone(), kind.mime).await?;
-    let mut answer = Answer::ok(&stored(app, &key, &stem));
+    let reply = store_upload(app, &stem, body.clone()).await?;
+    let mut answer = Answer::ok(&reply);
     answer.status = StatusCode::CREATED;
     Ok(answer)
 }
@@ -201,14 +280,17 @@ struct UploadRequest {
 }
 
 /// `POST /api/assets/uploads` with `{"name", "size", "sha256"}`: a URL to PUT the
-/// file to, signed for exactly that type, length and checksum.
+/// file to, signed for exactly that type, length and checksum. The file lands among
+/// the originals; `POST /api/assets/process` then makes it what pages serve. A call
+/// rather than an S3 event: the author learns at once whether the file was usable,
+/// and gets the Markdown to paste, in the same command.
 pub async fn presign<P, A: AssetWriter>(
     app: &App<P, A>,
     req: &Request,
 ) -> Result<Answer, AppError> {
     let up: UploadRequest = serde_json::from_slice(req.body()).map_err(|e| {
         AppError::BadRequest(format!(
-            "the body is not the JSON this route takes ({e}); send {{\"name\": \"video.webp\", \"size\": 12345678, \"sha256\": \"<hex>\"}}"
+            "the body is not the JSON this route takes ({e}); send {{\"name\": \"photo.jpg\", \"size\": 12345678, \"sha256\": \"<hex>\"}}"
         ))
     })?;
     let stem = name_stem(&up.name)?;
@@ -219,37 +301,97 @@ pub async fn presign<P, A: AssetWriter>(
             up.size
         )));
     }
-    let digest: Vec<u8> = (0..up.sha256.len())
-        .step_by(2)
-        .filter_map(|i| {
-            up.sha256
-                .get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    if up.sha256.len() != 64 || digest.len() != 32 {
-        return Err(InputError::field(
+    let digest = hex_digest(&up.sha256).ok_or_else(|| {
+        InputError::field(
             "sha256",
             None,
             "must be the file's SHA-256 as 64 hex digits",
         )
-        .into());
-    }
-    // The bytes are not seen here: the key cannot name the size.
-    let key = key(&stem, &digest, None, kind.ext);
-    let checksum = base64::engine::general_purpose::STANDARD.encode(&digest);
+    })?;
+    let original = key(&stem, &digest, None, kind.ext);
+    let checksum = base64::engine::general_purpose::STANDARD.encode(digest);
     let Some(upload) = app
         .assets
-        .presign(&key, kind.mime, up.size, &checksum)
+        .presign(&original, kind.mime, up.size, &checksum)
         .await?
     else {
         return Err(AppError::BadRequest(format!(
             "this server has no presigned uploads: send files up to {MAX_ASSET_BYTES} bytes to POST /api/assets, or copy larger ones into the content folder's assets/"
         )));
     };
-    let mut body = stored(app, &key, &stem);
-    body.upload = Some(upload);
-    Ok(Answer::ok(&body))
+    Ok(Answer::ok(&PresignedReply {
+        process: ProcessCall {
+            method: "POST",
+            path: "/api/assets/process",
+            body: serde_json::json!({ "original": original }),
+        },
+        original,
+        upload,
+    }))
+}
+
+fn hex_digest(hex: &str) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(digest)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessRequest {
+    original: String,
+}
+
+/// `POST /api/assets/process` with `{"original"}` (from the presign answer), after
+/// the upload: the same processing as a direct upload.
+pub async fn process<P, A: AssetWriter>(
+    app: &App<P, A>,
+    req: &Request,
+) -> Result<Answer, AppError> {
+    let asked: ProcessRequest = serde_json::from_slice(req.body()).map_err(|e| {
+        AppError::BadRequest(format!(
+            "the body is not the JSON this route takes ({e}); send {{\"original\": \"<the presign answer's original>\"}}"
+        ))
+    })?;
+    let bad =
+        |why: &str| -> AppError { InputError::field("original", None, why.to_owned()).into() };
+    // `<stem>-<hash16>.<ext>`, exactly as `presign` named it.
+    let (set_name, ext) = asked
+        .original
+        .rsplit_once('.')
+        .ok_or_else(|| bad("must be the presign answer's \"original\""))?;
+    let (stem, hash) = set_name
+        .rsplit_once('-')
+        .ok_or_else(|| bad("must be the presign answer's \"original\""))?;
+    if name_stem(&asked.original).ok().as_deref() != Some(set_name)
+        || hash.len() != 16
+        || type_by_name(&asked.original).ok().map(|t| t.ext) != Some(ext)
+    {
+        return Err(bad("must be the presign answer's \"original\""));
+    }
+    let Some(body) = app.assets.get_original(&asked.original).await? else {
+        return Err(AppError::NotFound {
+            path: format!(
+                "{} (nothing was uploaded under it: PUT the file to the presigned URL first)",
+                asked.original
+            ),
+        });
+    };
+    let digest = Sha256::digest(&body);
+    if hash16(&digest) != hash {
+        return Err(bad(
+            "the uploaded file is not the one the upload was signed for",
+        ));
+    }
+    let reply = store_upload(app, stem, body).await?;
+    let mut answer = Answer::ok(&reply);
+    answer.status = StatusCode::CREATED;
+    Ok(answer)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! | `/api/posts/{slug}` | `GET` (source, version, ETag), `PUT` and `DELETE` (with `If-Match`) |
 //! | `/api/assets?name=` | `POST` (an image, up to [`assets::MAX_ASSET_BYTES`]) |
 //! | `/api/assets/uploads` | `POST` (a presigned upload for larger files) |
+//! | `/api/assets/process` | `POST` (a presigned upload, once sent, made into an image set) |
 //! | `/api/invalidations` | `GET` (queued, held and recently sent invalidations) |
 //! | `/api/invalidations/hold` | `POST` (hold the queue, `?seconds=`), `DELETE` (release it) |
 //! | `/api/rerender` | `GET` (the renderer versions, posts an older one made), `POST` (re-render them now) |
@@ -53,6 +54,8 @@ pub enum ApiRoute<'a> {
     Assets,
     /// `/api/assets/uploads`.
     Uploads,
+    /// `/api/assets/process`.
+    Process,
     /// `/api/invalidations`.
     Invalidations,
     /// `/api/invalidations/hold`.
@@ -70,6 +73,7 @@ pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
         ["posts", slug] if !slug.is_empty() => ApiRoute::Post(slug),
         ["assets"] => ApiRoute::Assets,
         ["assets", "uploads"] => ApiRoute::Uploads,
+        ["assets", "process"] => ApiRoute::Process,
         ["invalidations"] => ApiRoute::Invalidations,
         ["invalidations", "hold"] => ApiRoute::Hold,
         ["rerender"] => ApiRoute::Rerender,
@@ -162,6 +166,7 @@ where
         (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, schedules, slug, req).await,
         (ApiRoute::Assets, &Method::POST) => assets::upload(app, req).await,
         (ApiRoute::Uploads, &Method::POST) => assets::presign(app, req).await,
+        (ApiRoute::Process, &Method::POST) => assets::process(app, req).await,
         (ApiRoute::Invalidations, &Method::GET) => invalidations::show(app).await,
         (ApiRoute::Hold, &Method::POST) => invalidations::hold(app, req).await,
         (ApiRoute::Hold, &Method::DELETE) => invalidations::release(app).await,
@@ -172,7 +177,7 @@ where
             allow: match r {
                 ApiRoute::Posts => "GET, POST",
                 ApiRoute::Post(_) => "GET, PUT, DELETE",
-                ApiRoute::Assets | ApiRoute::Uploads => "POST",
+                ApiRoute::Assets | ApiRoute::Uploads | ApiRoute::Process => "POST",
                 ApiRoute::Invalidations => "GET",
                 ApiRoute::Hold => "POST, DELETE",
                 ApiRoute::Rerender => "GET, POST",
@@ -261,6 +266,7 @@ mod tests {
         assert_eq!(api_route("/api/posts/a-b"), Some(ApiRoute::Post("a-b")));
         assert_eq!(api_route("/api/assets"), Some(ApiRoute::Assets));
         assert_eq!(api_route("/api/assets/uploads"), Some(ApiRoute::Uploads));
+        assert_eq!(api_route("/api/assets/process"), Some(ApiRoute::Process));
         assert_eq!(
             api_route("/api/invalidations"),
             Some(ApiRoute::Invalidations)

@@ -124,6 +124,52 @@ pub struct StoredAsset {
     /// Where to send the bytes, for a presigned upload.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload: Option<PresignedUpload>,
+    /// For an image set: its largest size, the upload's size, and its files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageSetReply>,
+}
+
+/// What an upload was made into.
+#[derive(Debug, Serialize)]
+pub struct ImageSetReply {
+    /// The largest variant's width and height.
+    pub width: u32,
+    pub height: u32,
+    /// The upload's width and height, upright.
+    pub original_width: u32,
+    pub original_height: u32,
+    /// Bytes of the upload.
+    pub original_bytes: usize,
+    /// Every file served, with its size in bytes.
+    pub variants: Vec<VariantReply>,
+}
+
+/// One served file of a set.
+#[derive(Debug, Serialize)]
+pub struct VariantReply {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub mime: &'static str,
+    pub bytes: usize,
+}
+
+/// A presigned upload: where to send the file, then what to call.
+#[derive(Debug, Serialize)]
+pub struct PresignedReply {
+    /// The upload's key among the originals.
+    pub original: String,
+    /// Where to send the bytes.
+    pub upload: PresignedUpload,
+    /// The call that makes the uploaded file into what pages serve.
+    pub process: ProcessCall,
+}
+
+/// `POST /api/assets/process` with this body.
+#[derive(Debug, Serialize)]
+pub struct ProcessCall {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub body: serde_json::Value,
 }
 
 /// An error: the status and message from `http::problem`, plus the field and line

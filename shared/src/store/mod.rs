@@ -294,6 +294,24 @@ pub trait AssetWriter: Send + Sync {
         length: u64,
         sha256_base64: &str,
     ) -> impl Future<Output = Result<Option<PresignedUpload>, StoreError>> + Send;
+
+    /// Removes an asset (a set whose writing failed part way); absent is fine.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keeps an upload as sent, where nothing serves it (its metadata may locate the
+    /// author): `originals/<key>`.
+    fn put_original(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// An upload kept by [`AssetWriter::put_original`] or sent to a presigned URL.
+    fn get_original(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Bytes>, StoreError>> + Send;
 }
 
 /// A stored file (image, download), served under `/assets/`.
@@ -342,7 +360,7 @@ pub fn asset_key(path: &str) -> Option<&str> {
 /// `-<w>x<h>` after the hash, as uploads are named): its bytes never change, so
 /// browsers may keep it for a year.
 pub fn is_content_addressed(key: &str) -> bool {
-    let file = key.rsplit('/').next().unwrap_or(key);
+    let (dir, file) = key.rsplit_once('/').unwrap_or(("", key));
     let Some((stem, _)) = file.rsplit_once('.') else {
         return false;
     };
@@ -354,14 +372,22 @@ pub fn is_content_addressed(key: &str) -> bool {
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         })
     };
-    hash_at_end(stem)
-        || stem.rsplit_once('-').is_some_and(|(rest, size)| {
-            size.split_once('x').is_some_and(|(w, h)| {
-                [w, h]
-                    .iter()
-                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            }) && hash_at_end(rest)
+    let size = |text: &str| {
+        text.split_once('x').is_some_and(|(w, h)| {
+            [w, h]
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         })
+    };
+    // A processed set: `<stem>-<hash>/<w>x<h>.<ext>`.
+    let set_dir = dir.rsplit('/').next().unwrap_or(dir);
+    if hash_at_end(set_dir) && size(stem) {
+        return true;
+    }
+    hash_at_end(stem)
+        || stem
+            .rsplit_once('-')
+            .is_some_and(|(rest, dims)| size(dims) && hash_at_end(rest))
 }
 
 #[cfg(test)]
@@ -390,6 +416,9 @@ mod tests {
         assert!(is_content_addressed("a-0123456789abcdef.png"));
         assert!(is_content_addressed("a-0123456789abcdef-640x480.png"));
         assert!(is_content_addressed("dir/a-0123456789abcdef-1x1.svg"));
+        assert!(is_content_addressed("a-0123456789abcdef/960x720.avif"));
+        assert!(!is_content_addressed("a-0123456789abcdef/cover.avif"));
+        assert!(!is_content_addressed("photos/960x720.avif"));
         assert!(!is_content_addressed("architecture.svg"));
         assert!(!is_content_addressed("a-0123456789abcdeg.png"));
         assert!(!is_content_addressed("a-0123456789abcdef-640x.png"));

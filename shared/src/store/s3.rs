@@ -9,6 +9,9 @@ use crate::error::StoreError;
 
 /// Key prefix of every asset in the bucket.
 pub const PREFIX: &str = "assets/";
+/// Key prefix of uploads as sent: CloudFront may read only `assets/*` (the bucket
+/// policy in template.yaml), so these are never public.
+pub const ORIGINALS: &str = "originals/";
 
 /// Assets in an S3 bucket.
 #[derive(Debug, Clone)]
@@ -55,33 +58,53 @@ impl S3Assets {
         content_type: &str,
         cache_control: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.put_at(&format!("{PREFIX}{key}"), body, content_type, cache_control)
+            .await
+    }
+
+    async fn put_at(
+        &self,
+        key: &str,
+        body: ByteStream,
+        content_type: &str,
+        cache_control: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
-            .key(format!("{PREFIX}{key}"))
+            .key(key)
             .content_type(content_type)
             .set_cache_control(cache_control.map(str::to_owned))
             .body(body)
             .send()
             .await
-            .map_err(|e| unavailable(format!("writing asset {key}"), e))?;
+            .map_err(|e| unavailable(format!("writing {key}"), e))?;
         Ok(())
+    }
+
+    async fn get_at(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, StoreError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(unavailable(format!("reading {key}"), e)),
+        }
     }
 }
 
 impl Assets for S3Assets {
     async fn get(&self, key: &str) -> Result<Option<Asset>, StoreError> {
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(format!("{PREFIX}{key}"))
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(unavailable(format!("reading asset {key}"), e)),
+        let Some(out) = self.get_at(&format!("{PREFIX}{key}")).await? else {
+            return Ok(None);
         };
         let content_type = out
             .content_type
@@ -125,16 +148,16 @@ impl super::AssetWriter for S3Assets {
             std::time::Duration::from_secs(PRESIGNED_SECONDS),
         )
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // Type, length and checksum are signed: S3 refuses any other file.
+        // Type, length and checksum are signed: S3 refuses any other file. The upload
+        // lands with the originals; `/api/assets/process` makes what is served.
         let request = self
             .client
             .put_object()
             .bucket(&self.bucket)
-            .key(format!("{PREFIX}{key}"))
+            .key(format!("{ORIGINALS}{key}"))
             .content_type(content_type)
             .content_length(i64::try_from(length).unwrap_or(i64::MAX))
             .checksum_sha256(sha256_base64)
-            .cache_control(IMMUTABLE)
             .presigned(config)
             .await
             .map_err(|e| unavailable(format!("presigning an upload of {key}"), e))?;
@@ -147,5 +170,43 @@ impl super::AssetWriter for S3Assets {
                 .collect(),
             expires_in: PRESIGNED_SECONDS,
         }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(format!("{PREFIX}{key}"))
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("deleting asset {key}"), e))?;
+        Ok(())
+    }
+
+    async fn put_original(
+        &self,
+        key: &str,
+        body: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.put_at(
+            &format!("{ORIGINALS}{key}"),
+            ByteStream::from(body),
+            content_type,
+            None,
+        )
+        .await
+    }
+
+    async fn get_original(&self, key: &str) -> Result<Option<bytes::Bytes>, StoreError> {
+        let Some(out) = self.get_at(&format!("{ORIGINALS}{key}")).await? else {
+            return Ok(None);
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::unavailable(format!("reading original {key}"), e))?;
+        Ok(Some(body.into_bytes()))
     }
 }

@@ -5,4 +5,5 @@
 
 pub mod api;
 pub mod content;
+pub mod photos;
 pub mod site;

@@ -309,6 +309,38 @@ impl AssetWriter for FsStore {
     ) -> Result<Option<PresignedUpload>, StoreError> {
         Ok(None)
     }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let _guard = self.lock_for_write()?;
+        match std::fs::remove_file(self.root.join("assets").join(key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(StoreError::unavailable(format!("removing asset {key}"), e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Originals live beside `assets/`, in `originals/`, which `blog serve` never serves.
+    async fn put_original(
+        &self,
+        key: &str,
+        body: Bytes,
+        _content_type: &str,
+    ) -> Result<(), StoreError> {
+        let _guard = self.lock_for_write()?;
+        replace_file(&self.root.join("originals").join(key), &body)
+    }
+
+    async fn get_original(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        match std::fs::read(self.root.join("originals").join(key)) {
+            Ok(bytes) => Ok(Some(bytes.into())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::unavailable(
+                format!("reading original {key}"),
+                e,
+            )),
+        }
+    }
 }
 
 impl crate::rerender::RenderLedger for FsStore {

@@ -161,11 +161,21 @@ fn publish_update_upload_delete_show_on_the_served_site() {
         .1
         .contains("Edited locally"));
 
-    // An image: stored by content, served, and the Markdown to paste printed.
+    // An image: made into a set, stored by content, served, and the Markdown to
+    // paste printed.
     let png = work.path().join("dot.png");
-    std::fs::write(&png, b"\x89PNG\r\n\x1a\n-test-image-bytes").unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../content/assets/diagram.png"),
+        &png,
+    )
+    .unwrap();
     let out = blog(base, &["upload", png.to_str().unwrap()], TOKEN);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("made 3 files from 240×120"),
+        "{}",
+        stderr(&out)
+    );
     let markdown = stdout(&out);
     let path = markdown
         .trim()

@@ -144,7 +144,7 @@ async fn photos_land_in_s3_without_their_metadata_and_are_served() {
         request("POST", "/api/assets/process", &json, process.clone()),
     )
     .await;
-    assert_eq!(early.status, 404, "{}", early.json);
+    assert_eq!(early.status, 409, "{}", early.json);
     assert!(early.json["message"]
         .as_str()
         .unwrap()

@@ -272,12 +272,11 @@ pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
             .as_array()
             .map_or(0, |v| v.iter().filter_map(|v| v["bytes"].as_u64()).sum());
         eprintln!(
-            "made {} files from {}×{} ({} bytes; all {} served files together: {served} bytes), metadata removed",
+            "made {} files from {}×{} ({} bytes), without its metadata: {served} bytes together",
             image["variants"].as_array().map_or(0, Vec::len),
             image["original_width"],
             image["original_height"],
             image["original_bytes"],
-            image["variants"].as_array().map_or(0, Vec::len),
         );
     }
     println!("{}", stored["markdown"].as_str().unwrap_or_default());

@@ -375,12 +375,13 @@ pub async fn process<P, A: AssetWriter>(
         return Err(bad("must be the presign answer's \"original\""));
     }
     let Some(body) = app.assets.get_original(&asked.original).await? else {
-        return Err(AppError::NotFound {
-            path: format!(
-                "{} (nothing was uploaded under it: PUT the file to the presigned URL first)",
-                asked.original
-            ),
-        });
+        // The request is sound; the store is not there yet: 409, as for a write
+        // that finds another state than it needs.
+        return Err(crate::error::StoreError::Conflict(format!(
+            "nothing was uploaded as {}: PUT the file to the presigned URL first, then call this again",
+            asked.original
+        ))
+        .into());
     };
     let digest = Sha256::digest(&body);
     if hash16(&digest) != hash {

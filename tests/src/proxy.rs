@@ -80,7 +80,11 @@ async fn forward(State(s): State<Shared>, req: Request) -> Response {
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.strip_prefix("DynamoDB_20120810."))
-        .map(str::to_owned);
+        .map(str::to_owned)
+        // S3 names no operation in a header: its method stands for it ("S3.PUT").
+        .or_else(|| {
+            (!parts.headers.contains_key("x-amz-target")).then(|| format!("S3.{}", parts.method))
+        });
     if let Some(op) = op {
         let fault = s
             .failing
@@ -95,7 +99,9 @@ async fn forward(State(s): State<Shared>, req: Request) -> Response {
                 *grace = grace.saturating_sub(1);
                 !through
             });
-        s.calls.lock().unwrap().push(op);
+        if !op.starts_with("S3.") {
+            s.calls.lock().unwrap().push(op);
+        }
         match fault {
             None => {}
             Some(Fault::Status500) => return dynamodb_error(500, "InternalServerError"),

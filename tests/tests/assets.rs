@@ -168,6 +168,42 @@ async fn photos_land_in_s3_without_their_metadata_and_are_served() {
     assert_eq!(metadata_found(&bytes), Vec::<&str>::new());
 }
 
+/// A set is whole or absent: when S3 fails part way through writing one, the upload
+/// answers 503 and the variants already written are removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_set_that_fails_part_way_leaves_nothing_served() {
+    use blog_e2e::proxy::{CountingProxy, Fault};
+    let dir = fixtures::content_dir();
+    let (posts, _, _, bucket) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
+    let proxy = CountingProxy::start(moto::endpoint()).await;
+    let s3 = blog_core::aws::s3(&moto::sdk_config(&proxy.endpoint()).await);
+    let assets = blog_core::store::s3::S3Assets::new(s3.clone(), &bucket);
+    let app = App::new(Config::for_test(), posts, assets).unwrap();
+    let jpeg = photo(Photo {
+        width: 520,
+        height: 400,
+        orientation: 1,
+        seed: 9,
+    });
+    // The original and two variants are written; every later write fails.
+    proxy.inject_after("S3.PUT", 3, Fault::Status500);
+    let r = api::call(
+        &app,
+        &api::publisher(),
+        request("POST", "/api/assets?name=cut.jpg", &[], Bytes::from(jpeg)),
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.json);
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("assets/cut-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0), "{:?}", listed.contents());
+}
+
 /// PUTs `body` to a presigned URL with its signed headers.
 fn put(url: &str, headers: &[(String, String)], body: Vec<u8>) -> u16 {
     let mut req = http::Request::builder().method("PUT").uri(url);

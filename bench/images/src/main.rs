@@ -103,7 +103,7 @@ fn sample(dir: &std::path::Path) -> anyhow::Result<()> {
         (2400, 1000, 1, "The valley, wide"),
     ];
     let mut body = String::from(
-        "---\ntitle: Photos from a walk\ndate: 2024-06-01\ntags: [photos]\ndescription: Three phone photos, served as AVIF, WebP and JPEG at three widths.\n---\n\nThree photos from a phone, each uploaded as a JPEG with an EXIF block (a GPS position included) and served without it.\n\n",
+        "---\ntitle: Photos from a walk\ndate: 2024-06-01\ntags: [photos]\ndescription: Three phone photos, served as AVIF, WebP and JPEG at up to five widths.\n---\n\nThree photos from a phone, each uploaded as a JPEG with an EXIF block (a GPS position included) and served without it.\n\n",
     );
     for (i, (width, height, orientation, alt)) in shots.into_iter().enumerate() {
         let jpeg = photo(Photo {

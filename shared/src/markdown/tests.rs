@@ -175,9 +175,9 @@ fn image_sets_render_as_pictures_with_every_width_and_format() {
     let sizes = "(max-width: 42rem) calc(100vw - 2.5rem), 39.5rem";
     let expected = format!(
         "<picture>\
-         <source type=\"image/avif\" srcset=\"{set}/480x360.avif 480w, {set}/960x720.avif 960w, {set}/1600x1200.avif 1600w\" sizes=\"{sizes}\">\
-         <source type=\"image/webp\" srcset=\"{set}/480x360.webp 480w, {set}/960x720.webp 960w, {set}/1600x1200.webp 1600w\" sizes=\"{sizes}\">\
-         <img src=\"{set}/1600x1200.jpg\" srcset=\"{set}/480x360.jpg 480w, {set}/960x720.jpg 960w, {set}/1600x1200.jpg 1600w\" sizes=\"{sizes}\" \
+         <source type=\"image/avif\" srcset=\"{set}/480x360.avif 480w, {set}/720x540.avif 720w, {set}/960x720.avif 960w, {set}/1280x960.avif 1280w, {set}/1600x1200.avif 1600w\" sizes=\"{sizes}\">\
+         <source type=\"image/webp\" srcset=\"{set}/480x360.webp 480w, {set}/720x540.webp 720w, {set}/960x720.webp 960w, {set}/1280x960.webp 1280w, {set}/1600x1200.webp 1600w\" sizes=\"{sizes}\">\
+         <img src=\"{set}/1600x1200.jpg\" srcset=\"{set}/480x360.jpg 480w, {set}/720x540.jpg 720w, {set}/960x720.jpg 960w, {set}/1280x960.jpg 1280w, {set}/1600x1200.jpg 1600w\" sizes=\"{sizes}\" \
          width=\"1600\" height=\"1200\" decoding=\"async\" alt=\"Sea &quot;view&quot;\" title=\"t\" /></picture>"
     );
     assert!(html.contains(&expected), "{html}\n{expected}");

@@ -242,6 +242,29 @@ fn the_publish_function_reaches_its_token_only_and_the_drain_its_distribution() 
     assert!(text.contains("Effect: Deny\n              Action: ssm:PutParameter"));
     assert!(text.contains("ssm:Overwrite: \"true\""));
     assert!(!format!("{:?}", f["Policies"]).contains("cloudfront"));
+    // Uploads as sent (with their GPS blocks) are kept under originals/: the only
+    // reader the bucket admits is the distribution, and only for assets/*.
+    let bucket_policy =
+        &t["Resources"]["AssetsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    let allows: Vec<String> = bucket_policy
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"].as_str() == Some("Allow"))
+        .map(|s| format!("{:?}", s["Resource"]))
+        .collect();
+    assert!(!allows.is_empty());
+    for resource in &allows {
+        assert!(
+            resource.contains("/assets/*") && !resource.contains("originals"),
+            "{resource}"
+        );
+    }
+    let publish = format!("{:?}", f["Policies"]);
+    assert!(
+        publish.contains("/originals/*") && publish.contains("s3:DeleteObject"),
+        "{publish}"
+    );
     // Only the drain invalidates, and only this distribution.
     let drain = &t["Resources"]["DrainFunction"]["Properties"];
     let policy = format!("{:?}", drain["Policies"]);

@@ -157,21 +157,33 @@ pub(crate) fn query_name(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// Where an upload's original is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Original {
+    /// Only in the request: keep it.
+    InRequest,
+    /// Already among the originals (a presigned upload).
+    Kept,
+}
+
 /// Makes an upload what pages serve and stores it: photos as an image set (the
 /// original kept privately), GIFs as sent (their animation is the point).
 async fn store_upload<P, A: AssetWriter>(
     app: &App<P, A>,
     stem: &str,
     body: bytes::Bytes,
+    original: Original,
 ) -> Result<StoredAsset, AppError> {
     let kind = sniff(&body)?;
     let digest = Sha256::digest(&body);
     if kind == GIF {
         let key = key(stem, &digest, crate::images::dimensions(&body), kind.ext);
         let gif = process::strip_gif(&body)?;
-        app.assets
-            .put_original(&format!("{stem}-{}.gif", hash16(&digest)), body, kind.mime)
-            .await?;
+        if original == Original::InRequest {
+            app.assets
+                .put_original(&format!("{stem}-{}.gif", hash16(&digest)), body, kind.mime)
+                .await?;
+        }
         app.assets.put(&key, gif.into(), kind.mime).await?;
         return Ok(stored(app, &key, stem, None));
     }
@@ -189,9 +201,11 @@ async fn store_upload<P, A: AssetWriter>(
     let processed = tokio::task::spawn_blocking(move || process::process(&bytes, &set_name))
         .await
         .map_err(|e| AppError::BadRequest(format!("image processing stopped: {e}")))??;
-    app.assets
-        .put_original(&original_key, body, kind.mime)
-        .await?;
+    if original == Original::InRequest {
+        app.assets
+            .put_original(&original_key, body, kind.mime)
+            .await?;
+    }
     store_set(app, &processed).await?;
     let image = ImageSetReply {
         width: processed.size.0,
@@ -264,7 +278,7 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
             body.len()
         )));
     }
-    let reply = store_upload(app, &stem, body.clone()).await?;
+    let reply = store_upload(app, &stem, body.clone(), Original::InRequest).await?;
     let mut answer = Answer::ok(&reply);
     answer.status = StatusCode::CREATED;
     Ok(answer)
@@ -389,7 +403,7 @@ pub async fn process<P, A: AssetWriter>(
             "the uploaded file is not the one the upload was signed for",
         ));
     }
-    let reply = store_upload(app, stem, body).await?;
+    let reply = store_upload(app, stem, body, Original::Kept).await?;
     let mut answer = Answer::ok(&reply);
     answer.status = StatusCode::CREATED;
     Ok(answer)

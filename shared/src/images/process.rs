@@ -32,8 +32,8 @@ const JPEG_QUALITY: u8 = 80;
 pub struct Variant {
     /// Key below `assets/`.
     pub key: String,
-    /// The encoded bytes.
-    pub bytes: Vec<u8>,
+    /// The encoded bytes (shared: stored without a copy).
+    pub bytes: bytes::Bytes,
     /// Media type.
     pub mime: &'static str,
 }
@@ -87,17 +87,17 @@ pub fn process(bytes: &[u8], set_name: &str) -> Result<Processed, AppError> {
         let resized = resize(&pixels, original, size, channels)?;
         variants.push(Variant {
             key: set.key(size, "avif"),
-            bytes: avif(&resized, size, channels)?,
+            bytes: avif(&resized, size, channels)?.into(),
             mime: "image/avif",
         });
         variants.push(Variant {
             key: set.key(size, "webp"),
-            bytes: webp(&resized, size, channels),
+            bytes: webp(&resized, size, channels).into(),
             mime: "image/webp",
         });
         fallbacks.push(Variant {
             key: set.key(size, fallback_ext),
-            bytes: fallback(&resized, size, channels)?,
+            bytes: fallback(&resized, size, channels)?.into(),
             mime: fallback_mime,
         });
     }
@@ -140,14 +140,15 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, AppError> {
     Ok(image)
 }
 
+/// `pixels` at the new size; the same pixels, uncopied, when the size is theirs.
 fn resize(
     pixels: &[u8],
     (w, h): (u32, u32),
     (to_w, to_h): (u32, u32),
     channels: usize,
-) -> Result<Vec<u8>, AppError> {
+) -> Result<std::borrow::Cow<'_, [u8]>, AppError> {
     if (w, h) == (to_w, to_h) {
-        return Ok(pixels.to_vec());
+        return Ok(std::borrow::Cow::Borrowed(pixels));
     }
     let kind = if channels == 3 {
         fr::PixelType::U8x3
@@ -162,7 +163,7 @@ fn resize(
     fr::Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(|e| failed(&e))?;
-    Ok(dst.into_vec())
+    Ok(dst.into_vec().into())
 }
 
 fn avif(pixels: &[u8], (w, h): (u32, u32), channels: usize) -> Result<Vec<u8>, AppError> {

@@ -176,12 +176,13 @@ async fn store_upload<P, A: AssetWriter>(
 ) -> Result<StoredAsset, AppError> {
     let kind = sniff(&body)?;
     let digest = Sha256::digest(&body);
+    let original_key = key(stem, &digest, None, kind.ext);
     if kind == GIF {
         let key = key(stem, &digest, crate::images::dimensions(&body), kind.ext);
         let gif = process::strip_gif(&body)?;
         if original == Original::InRequest {
             app.assets
-                .put_original(&format!("{stem}-{}.gif", hash16(&digest)), body, kind.mime)
+                .put_original(&original_key, body, kind.mime)
                 .await?;
         }
         app.assets.put(&key, gif.into(), kind.mime).await?;
@@ -194,7 +195,6 @@ async fn store_upload<P, A: AssetWriter>(
         ));
     }
     let set_name = format!("{stem}-{}", hash16(&digest));
-    let original_key = format!("{set_name}.{}", kind.ext);
     let original_bytes = body.len();
     // Decoding and encoding take the CPU for seconds: off the async threads.
     let bytes = body.clone();
@@ -233,7 +233,7 @@ async fn store_set<P, A: AssetWriter>(
     processed: &process::Processed,
 ) -> Result<(), AppError> {
     for (i, variant) in processed.variants.iter().enumerate() {
-        let body = bytes::Bytes::from(variant.bytes.clone());
+        let body = variant.bytes.clone(); // a reference count, not a copy
         if let Err(e) = app.assets.put(&variant.key, body, variant.mime).await {
             for written in &processed.variants[..i] {
                 if let Err(undo) = app.assets.delete(&written.key).await {
@@ -279,9 +279,7 @@ pub async fn upload<P, A: AssetWriter>(app: &App<P, A>, req: &Request) -> Result
         )));
     }
     let reply = store_upload(app, &stem, body.clone(), Original::InRequest).await?;
-    let mut answer = Answer::ok(&reply);
-    answer.status = StatusCode::CREATED;
-    Ok(answer)
+    Ok(created(&reply))
 }
 
 #[derive(Debug, Deserialize)]
@@ -404,9 +402,14 @@ pub async fn process<P, A: AssetWriter>(
         ));
     }
     let reply = store_upload(app, stem, body, Original::Kept).await?;
-    let mut answer = Answer::ok(&reply);
+    Ok(created(&reply))
+}
+
+/// `201 Created` with what an upload was stored as.
+fn created(reply: &StoredAsset) -> Answer {
+    let mut answer = Answer::ok(reply);
     answer.status = StatusCode::CREATED;
-    Ok(answer)
+    answer
 }
 
 #[cfg(test)]

@@ -25,8 +25,12 @@ pub enum Command {
     New(NewArgs),
     /// Publish Markdown files to the site (creates, or updates at the current version).
     Publish(PublishArgs),
-    /// Publish every post in a folder of Flask-FlatPages, Jekyll, Hugo or Zola posts.
+    /// Publish a Flask-FlatPages, Jekyll, Hugo or Zola blog with its images and old
+    /// addresses, or put back what `blog export` wrote.
     Import(ImportArgs),
+    /// Write every post, served file and original upload of a site into a folder
+    /// (`blog import` of it puts the site back as it was).
+    Export(ExportArgs),
     /// Delete a post.
     Delete(DeleteArgs),
     /// Upload an image and print the Markdown that shows it.
@@ -86,7 +90,33 @@ pub struct PublishArgs {
 /// Options of `blog import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// A folder of posts (searched recursively for .md and .markdown files).
+    /// A blog's folder (searched recursively for .md and .markdown files), or a
+    /// folder `blog export` wrote.
+    pub dir: PathBuf,
+    /// Print what would be created, updated, uploaded and aliased, and every
+    /// warning; write nothing (only the site's list of posts is read).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// For files without front matter: the title from the first heading, the date
+    /// from the file's name, its git history or its modification time.
+    #[arg(long)]
+    pub infer: bool,
+    /// The address each post had, to redirect from (repeatable), e.g.
+    /// `/blog/{slug}` or `/{year}/{month}/{name}.html`; replaces the engine's own.
+    #[arg(long, value_name = "PATTERN")]
+    pub old_urls: Vec<String>,
+    /// The engine the folder was written for, when the guess from its files is wrong.
+    #[arg(long, value_enum)]
+    pub engine: Option<crate::cmd::Engine>,
+    /// The API.
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// Options of `blog export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A new or empty folder.
     pub dir: PathBuf,
     /// The API.
     #[command(flatten)]

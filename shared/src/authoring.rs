@@ -33,6 +33,33 @@ pub fn compile_with(
     zone: frontmatter::Tz,
     sizes: &dyn crate::images::ImageSizes,
 ) -> Result<Post, InputError> {
+    compile_reporting(source, file_stem, zone, sizes).map(|(post, _)| post)
+}
+
+/// A source read and checked but not rendered: what publishing it would store
+/// besides the HTML. `blog import` plans with it; [`compile_reporting`] renders it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The header's fields.
+    pub front: frontmatter::FrontMatter,
+    /// The slug: the header's, the file's name, or one made from the title.
+    pub slug: Slug,
+    /// The header's aliases, the file's old name when it was no slug, and the old
+    /// engine's address (`url`, `permalink`, `path`) unless it is the post's own.
+    pub aliases: Vec<String>,
+    /// The Markdown after the header.
+    pub body: String,
+    /// Keys in another case, keys this blog does not read, addresses not kept.
+    pub warnings: Vec<frontmatter::Warning>,
+}
+
+/// Checks `source` (size, characters, front matter) and decides its slug and
+/// aliases, without rendering it.
+pub fn check(
+    source: &str,
+    file_stem: Option<&str>,
+    zone: frontmatter::Tz,
+) -> Result<Checked, InputError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(InputError::document(
             None,
@@ -53,9 +80,9 @@ pub fn compile_with(
     }
     let doc = frontmatter::parse_in(source, zone)?;
     let front = doc.front;
-    let mut aliases = front.aliases;
-    let slug = match (front.slug, file_stem) {
-        (Some(slug), _) => slug,
+    let mut aliases = front.aliases.clone();
+    let slug = match (&front.slug, file_stem) {
+        (Some(slug), _) => slug.clone(),
         (None, Some(stem)) => match Slug::parse(stem) {
             Ok(slug) => slug,
             Err(_) => {
@@ -77,10 +104,40 @@ pub fn compile_with(
             format!("must not list the post's own address {own}"),
         ));
     }
-    let rendered = markdown::render_with(&doc.body, sizes);
+    // An engine's own address for the post may well be this site's address for it.
+    for old in &front.old_paths {
+        if *old != own && !aliases.contains(old) && aliases.len() < frontmatter::MAX_ALIASES {
+            aliases.push(old.clone());
+        }
+    }
+    Ok(Checked {
+        front,
+        slug,
+        aliases,
+        body: doc.body,
+        warnings: doc.warnings,
+    })
+}
+
+/// As [`compile_with`], with the front matter's warnings (keys in another case,
+/// keys this blog does not read, old addresses not kept) for the author to see.
+pub fn compile_reporting(
+    source: &str,
+    file_stem: Option<&str>,
+    zone: frontmatter::Tz,
+    sizes: &dyn crate::images::ImageSizes,
+) -> Result<(Post, Vec<frontmatter::Warning>), InputError> {
+    let Checked {
+        front,
+        slug,
+        aliases,
+        body,
+        warnings,
+    } = check(source, file_stem, zone)?;
+    let rendered = markdown::render_with(&body, sizes);
     let description_from_body = front.summary.is_none();
     let description = front.summary.unwrap_or(rendered.summary_text);
-    Ok(Post {
+    let post = Post {
         slug,
         title: front.title,
         date: front.date,
@@ -90,7 +147,7 @@ pub fn compile_with(
         description,
         aliases,
         image: front.image,
-        markdown: doc.body,
+        markdown: body,
         html: rendered.html,
         summary_html: rendered.summary_html,
         toc: rendered.toc,
@@ -99,7 +156,8 @@ pub fn compile_with(
         description_from_body,
         previous: None,
         next: None,
-    })
+    };
+    Ok((post, warnings))
 }
 
 /// `post` rendered again from its stored Markdown by this build's renderer: what
@@ -147,29 +205,39 @@ pub fn source_stem(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+/// The fields of a header this blog writes, in its order.
+#[derive(serde::Serialize)]
+struct Header<'a> {
+    title: &'a str,
+    slug: &'a str,
+    date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    draft: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    aliases: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+}
+
+impl Header<'_> {
+    fn with_body(&self, body: &str) -> String {
+        // Serialising plain strings, lists and booleans cannot fail.
+        let yaml = serde_yaml_ng::to_string(self).unwrap_or_default();
+        format!("---\n{yaml}---\n{body}")
+    }
+}
+
 /// The post as a source file: YAML front matter with every field, then the
 /// Markdown body. `compile` reads it back as the same post; the API shows it and
 /// the filesystem store writes it when the author's own text cannot be kept (a rename).
 pub fn to_source(post: &Post) -> String {
-    #[derive(serde::Serialize)]
-    struct Front<'a> {
-        title: &'a str,
-        slug: &'a str,
-        date: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        updated: Option<String>,
-        #[serde(skip_serializing_if = "std::ops::Not::not")]
-        draft: bool,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        tags: Vec<&'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        summary: Option<&'a str>,
-        #[serde(skip_serializing_if = "<[String]>::is_empty")]
-        aliases: &'a [String],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        image: Option<&'a str>,
-    }
-    let front = Front {
+    Header {
         title: &post.title,
         slug: post.slug.as_str(),
         date: post.date.rfc3339(),
@@ -180,10 +248,31 @@ pub fn to_source(post: &Post) -> String {
         summary: (!post.description_from_body).then_some(post.description.as_str()),
         aliases: &post.aliases,
         image: post.image.as_deref(),
-    };
-    // Serialising plain strings, lists and booleans cannot fail.
-    let yaml = serde_yaml_ng::to_string(&front).unwrap_or_default();
-    format!("---\n{yaml}---\n{}", post.markdown)
+    }
+    .with_body(&post.markdown)
+}
+
+/// A source in this blog's own header, from another engine's front matter: the
+/// fields it read (dates as written, so one without an offset still means the
+/// site's time zone), the slug and aliases decided for it, and `body`.
+pub fn rewrite_source(
+    front: &frontmatter::FrontMatter,
+    slug: &Slug,
+    aliases: &[String],
+    body: &str,
+) -> String {
+    Header {
+        title: &front.title,
+        slug: slug.as_str(),
+        date: front.date_written.clone(),
+        updated: front.updated_written.clone(),
+        draft: front.draft,
+        tags: front.tags.iter().map(|t| t.as_str()).collect(),
+        summary: front.summary.as_deref(),
+        aliases,
+        image: front.image.as_deref(),
+    }
+    .with_body(body)
 }
 
 /// A slug made from free text ("Hello, Wörld!" → "hello-world"), cut at a hyphen

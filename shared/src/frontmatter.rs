@@ -26,18 +26,28 @@ pub struct FrontMatter {
     pub title: String,
     /// Required publication date.
     pub date: PostDate,
+    /// The date as written: without an offset it means the site's time zone, so a
+    /// header written again (an import) keeps it as it was, not as UTC.
+    pub date_written: String,
     /// Optional last-edit date.
     pub updated: Option<PostDate>,
+    /// The last-edit date as written.
+    pub updated_written: Option<String>,
     /// From `draft: true` or `published: false`.
     pub draft: bool,
-    /// Normalised, deduplicated tags.
+    /// Normalised, deduplicated tags (`categories` merged in).
     pub tags: Vec<Tag>,
+    /// `categories`/`category` as written, in order: an engine's old URLs use them.
+    pub categories: Vec<String>,
     /// From `summary` or `description`.
     pub summary: Option<String>,
     /// Explicit slug, if given.
     pub slug: Option<Slug>,
     /// Old paths that redirect to the post.
     pub aliases: Vec<String>,
+    /// The post's address in the engine it came from (`url`, `permalink`, `path`):
+    /// redirected like an alias, and left out where it is the post's own address.
+    pub old_paths: Vec<String>,
     /// Social card image.
     pub image: Option<String>,
 }
@@ -49,6 +59,27 @@ pub struct Document {
     pub front: FrontMatter,
     /// The Markdown after the front matter.
     pub body: String,
+    /// What was read differently from how it was written, or not read at all.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in the front matter that was accepted but deserves the author's eye:
+/// a key in another case, a key this blog does not read, an address not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// 1-based line in the source file.
+    pub line: Option<usize>,
+    /// What was done, as a sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// Which syntax the header was written in.
@@ -77,10 +108,12 @@ pub fn parse_in(source: &str, zone: Tz) -> Result<Document, InputError> {
         Format::Toml => toml_fields(header, header_line)?,
         Format::Yaml | Format::FlatPages => yaml_fields(header, header_line)?,
     };
-    let front = FrontMatter::from_fields(&fields, zone)?;
+    let mut warnings = Vec::new();
+    let front = FrontMatter::from_fields(&fields, zone, &mut warnings)?;
     Ok(Document {
         front,
         body: body.to_owned(),
+        warnings,
     })
 }
 
@@ -111,14 +144,73 @@ fn split(text: &str) -> Result<(Format, &str, usize, &str), InputError> {
     }
     if looks_like_key(first) {
         let end = text.find("\n\n").map(|i| i + 1).unwrap_or(text.len());
+        let header = &text[..end];
+        if let Some(line) = flatpages_text_start(header) {
+            return Err(InputError::document(
+                Some(line),
+                format!(
+                    "the post's text starts here, inside the header: a header of 'key: value' lines ends at the first blank line, so add an empty line after line {}",
+                    line - 1
+                ),
+            ));
+        }
         let body = text[end..].strip_prefix('\n').unwrap_or(&text[end..]);
-        return Ok((Format::FlatPages, &text[..end], 1, body));
+        return Ok((Format::FlatPages, header, 1, body));
     }
     Err(InputError::document(
         Some(1),
-        "no front matter: start the file with a '---' line (YAML), a '+++' line (TOML), \
-         or 'title: ...' lines followed by a blank line",
+        format!(
+            "no front matter: a post needs a title and a date. Paste this at the top of the file and fill in the date:\n{}",
+            suggested_header(text)
+        ),
     ))
+}
+
+/// Whether `source` starts with a header in one of the three forms (valid or not).
+pub fn has_header(source: &str) -> bool {
+    let text = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let first = text.lines().next().unwrap_or("").trim_end();
+    first == "---" || first == "+++" || looks_like_key(first)
+}
+
+/// A header to paste into a file that has none: the title from its first heading.
+pub fn suggested_header(source: &str) -> String {
+    let title = first_heading(source).unwrap_or_else(|| "The post's title".to_owned());
+    let quoted = serde_json::to_string(&title).unwrap_or_default();
+    format!("---\ntitle: {quoted}\ndate: YYYY-MM-DD\n---\n")
+}
+
+/// The text of the first `#` heading (any level), with its `#`s and closing `#`s gone.
+pub fn first_heading(source: &str) -> Option<String> {
+    let mut fenced = false;
+    source.lines().find_map(|line| {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+        }
+        if fenced || line.starts_with("    ") {
+            return None;
+        }
+        let rest = t.trim_start_matches('#');
+        let level = t.len() - rest.len();
+        ((1..=6).contains(&level) && rest.starts_with([' ', '\t']))
+            .then(|| rest.trim().trim_end_matches('#').trim().to_owned())
+            .filter(|h| !h.is_empty())
+    })
+}
+
+/// The 1-based line where the text starts inside a Flask-FlatPages header that
+/// has no blank line after it: the first line that is neither a field, nor a
+/// field's continuation, nor a comment between fields. A `# Heading` would
+/// otherwise be read as a YAML comment and vanish.
+fn flatpages_text_start(header: &str) -> Option<usize> {
+    let lines: Vec<&str> = header.lines().collect();
+    lines.iter().enumerate().find_map(|(i, line)| {
+        let continues = line.starts_with([' ', '\t']) || line.starts_with("- ");
+        let comment = line.starts_with('#') && lines[i + 1..].iter().any(|l| looks_like_key(l));
+        (!(looks_like_field(line) || continues || comment || line.trim().is_empty()))
+            .then_some(i + 1)
+    })
 }
 
 fn looks_like_key(line: &str) -> bool {
@@ -127,6 +219,17 @@ fn looks_like_key(line: &str) -> bool {
         .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
         .count();
     key_len > 0 && line[key_len..].trim_start().starts_with(':')
+}
+
+/// A YAML `key: value` line whose key may hold spaces (`PROJECT NAME: MY BLOG`).
+fn looks_like_field(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(key, value)| {
+        key.starts_with(|c: char| c.is_alphanumeric())
+            && key
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
+            && (value.is_empty() || value.starts_with([' ', '\t']))
+    })
 }
 
 /// The file line where top-level `key` is set, found by its `key:`/`key =` prefix.
@@ -217,15 +320,17 @@ fn toml_fields(header: &str, first_line: usize) -> Result<Vec<Field>, InputError
     })?;
     let mut fields: Vec<Field> = Vec::new();
     for (key, v) in table {
-        // Zola keeps tags under [taxonomies]; read them as the top-level field.
+        // Zola keeps tags and categories under [taxonomies]; read them as the
+        // top-level fields.
         if let (true, toml::Value::Table(taxonomies)) = (key == "taxonomies", &v) {
-            if let Some(tags) = taxonomies.get("tags") {
-                let line = key_line(header, first_line, "tags", '=');
-                fields.push(Field {
-                    key: "tags".into(),
-                    value: toml_raw(tags.clone()),
-                    line,
-                });
+            for name in ["tags", "categories"] {
+                if let Some(list) = taxonomies.get(name) {
+                    fields.push(Field {
+                        key: name.into(),
+                        value: toml_raw(list.clone()),
+                        line: key_line(header, first_line, name, '='),
+                    });
+                }
             }
             continue;
         }

@@ -1,7 +1,12 @@
 //! Markdown to safe HTML, once, at publish: GitHub-flavoured extensions, heading ids
 //! with anchor links, a table of contents, the summary, reading time and highlighting.
-//! Raw HTML in the source is escaped (shown as text), never passed through, and
-//! `javascript:`-style links are dropped by comrak's safe mode.
+//! Raw HTML renders only for a short list of elements and attributes, through
+//! ammonia (`raw_html`); every other tag is escaped (shown as text), and
+//! `javascript:`-style links are dropped.
+
+mod raw_html;
+
+pub use raw_html::RAW_ELEMENTS;
 
 use std::fmt::{self, Write as _};
 use std::sync::Mutex;
@@ -115,8 +120,18 @@ fn to_html<'a>(root: &'a AstNode<'a>, options: &Options<'_>, sizes: &dyn ImageSi
     plugins.render.codefence_syntax_highlighter = Some(&highlighter);
     plugins.render.heading_adapter = Some(&headings);
     let mut html = String::new();
-    // Writing to a String cannot fail.
-    let _ = comrak::format_html_with_plugins(root, options, &mut html, &plugins);
+    if raw_html::present(root) {
+        // The listed elements render; the rest was made text; ammonia has the last word.
+        raw_html::escape_unlisted(root);
+        let mut options = options.clone();
+        options.render.escape = false;
+        options.render.r#unsafe = true;
+        let _ = comrak::format_html_with_plugins(root, &options, &mut html, &plugins);
+        html = raw_html::clean(&html);
+    } else {
+        // Writing to a String cannot fail.
+        let _ = comrak::format_html_with_plugins(root, options, &mut html, &plugins);
+    }
     finish(&html, sizes)
 }
 
@@ -201,7 +216,13 @@ fn finish(html: &str, sizes: &dyn ImageSizes) -> String {
                     set.srcset(set.ext)
                 );
             }
-            if let Some((w, h)) = sizes.size(&src) {
+            // Raw HTML may size the image itself; an attribute twice is invalid.
+            let tag = after[(end + 1).min(after.len())..]
+                .split('>')
+                .next()
+                .unwrap_or("");
+            let sized = tag.contains(" width=") || tag.contains(" height=");
+            if let Some((w, h)) = sizes.size(&src).filter(|_| !sized) {
                 let _ = write!(out, " width=\"{w}\" height=\"{h}\"");
             }
             if images > 0 {

@@ -62,6 +62,8 @@ pub const API_EXPECTED: &[(&str, u16)] = &[
     ("api-wrong-content-type", 415),
     ("api-upload-image", 201),
     ("api-upload-svg", 415),
+    ("api-list-assets", 200),
+    ("api-restore-asset", 201),
     ("api-unknown-route", 404),
     ("api-wrong-method", 405),
 ];

@@ -8,8 +8,12 @@ use blog_core::error::StoreError;
 use blog_core::post::Post;
 use blog_core::post::{Slug, SortKey, Tag};
 use blog_core::store::fs::FsStore;
-use blog_core::store::{Assets, Cursor, Expected, ListQuery, PostWriter, Posts, Written};
+use blog_core::store::{
+    Area, AssetWriter, Assets, Cursor, Expected, Fetched, ListQuery, PostWriter, Posts, Restored,
+    Written,
+};
 use blog_e2e::{fixtures, moto};
+use bytes::Bytes;
 use chrono::Utc;
 
 fn slug(s: &str) -> Slug {
@@ -238,6 +242,82 @@ async fn suite<P: Posts, A: Assets>(posts: &P, assets: &A) {
     tag_listings(posts).await;
     feeds_sitemap_tags_aliases(posts).await;
     assets_by_key(assets).await;
+}
+
+/// Listing, fetching and putting back files at their keys (an export and its
+/// import): a key's bytes are never replaced.
+async fn asset_files_list_fetch_and_restore<A: AssetWriter>(store: &A) {
+    let served = store.keys(Area::Served).await.unwrap();
+    assert_eq!(
+        served,
+        ["architecture-b2e4c7351bdba9ad-640x260.svg", "diagram.png"],
+        "sorted, every file"
+    );
+    assert!(store.keys(Area::Originals).await.unwrap().is_empty());
+    let photo = Bytes::from_static(b"\xff\xd8\xff original photo bytes");
+    let key = "walk-0123456789abcdef.jpg";
+    for expected in [Restored::Created, Restored::Unchanged] {
+        let done = store
+            .restore(Area::Originals, key, photo.clone(), "image/jpeg")
+            .await
+            .unwrap();
+        assert_eq!(done, expected);
+    }
+    let other = Bytes::from_static(b"\xff\xd8\xff other bytes");
+    assert_eq!(
+        store
+            .restore(Area::Originals, key, other, "image/jpeg")
+            .await
+            .unwrap(),
+        Restored::Differs
+    );
+    let variant = "walk-0123456789abcdef/480x360.jpg";
+    store
+        .restore(Area::Served, variant, photo.clone(), "image/jpeg")
+        .await
+        .unwrap();
+    assert_eq!(store.keys(Area::Originals).await.unwrap(), [key]);
+    assert!(store
+        .keys(Area::Served)
+        .await
+        .unwrap()
+        .contains(&variant.to_owned()));
+    for (area, key) in [(Area::Originals, key), (Area::Served, variant)] {
+        let held = match store.fetch(area, key).await.unwrap().unwrap() {
+            Fetched::Bytes(b) => b.to_vec(),
+            Fetched::Url(url) => {
+                assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+                let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+                agent
+                    .get(&url)
+                    .call()
+                    .unwrap()
+                    .body_mut()
+                    .read_to_vec()
+                    .unwrap()
+            }
+        };
+        assert_eq!(held, photo, "{key}: the first bytes, never replaced");
+    }
+    assert!(store
+        .fetch(Area::Originals, "gone-0123456789abcdef.jpg")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn filesystem_asset_files() {
+    let dir = fixtures::content_dir();
+    let store = FsStore::open(dir.path()).unwrap();
+    asset_files_list_fetch_and_restore(&store).await;
+}
+
+#[tokio::test]
+async fn s3_asset_files() {
+    let dir = fixtures::content_dir();
+    let (_, assets, _, _) = fixtures::seed_aws(moto::endpoint(), dir.path()).await;
+    asset_files_list_fetch_and_restore(&assets).await;
 }
 
 #[tokio::test]

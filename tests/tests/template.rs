@@ -265,6 +265,17 @@ fn the_publish_function_reaches_its_token_only_and_the_drain_its_distribution() 
         publish.contains("/originals/*") && publish.contains("s3:DeleteObject"),
         "{publish}"
     );
+    // Export and the import of an export read what is served (and nothing more).
+    let statements = f["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().cloned().unwrap_or_default());
+    let reads_assets = statements.into_iter().any(|s| {
+        format!("{:?}", s["Resource"]).contains("/assets/*")
+            && format!("{:?}", s["Action"]).contains("s3:GetObject")
+    });
+    assert!(reads_assets, "{publish}");
     // Only the drain invalidates, and only this distribution.
     let drain = &t["Resources"]["DrainFunction"]["Properties"];
     let policy = format!("{:?}", drain["Policies"]);

@@ -128,6 +128,49 @@ impl Api {
         Ok(res.status().as_u16())
     }
 
+    /// Every post's slug on the site (drafts and scheduled posts too), in the
+    /// API's order: one request.
+    pub fn slugs(&self) -> anyhow::Result<Vec<String>> {
+        let reply = self.call("GET", "/api/posts", Body::None, None)?;
+        if reply.status != 200 {
+            bail!("listing the site's posts: {}", reply.message());
+        }
+        Ok(reply.body["posts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["slug"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Reads a file the API named: from the presigned `url` it gave, or from the
+    /// `base64` bytes it sent along.
+    pub fn download(&self, reply: &Value) -> anyhow::Result<Vec<u8>> {
+        use base64::Engine as _;
+        if let Some(data) = reply["base64"].as_str() {
+            return base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .context("the API's base64 is damaged");
+        }
+        let url = reply["url"]
+            .as_str()
+            .context("the API named neither a URL nor the bytes")?;
+        let mut res = self
+            .agent
+            .get(url)
+            .call()
+            .context("downloading from the presigned URL")?;
+        let status = res.status().as_u16();
+        if status != 200 {
+            bail!("the storage answered HTTP {status}");
+        }
+        Ok(res
+            .body_mut()
+            .with_config()
+            .limit(100 * 1024 * 1024)
+            .read_to_vec()?)
+    }
+
     /// Waits for the request's turn under `--rate`.
     fn pace(&self) {
         let now = Instant::now();

@@ -31,14 +31,24 @@ pub fn publish_source(
     listed: Option<&std::collections::HashSet<String>>,
 ) -> anyhow::Result<Outcome> {
     let stem = blog_core::authoring::source_stem(file_name);
-    let post =
-        blog_core::authoring::compile(source, Some(stem)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (post, warnings) = blog_core::authoring::compile_reporting(
+        source,
+        Some(stem),
+        blog_core::frontmatter::Tz::UTC,
+        &blog_core::images::FromKeys,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let slug = post.slug.as_str();
     let body = json!({ "source": source, "file_name": format!("{stem}.md") });
+    let with_warnings = |mut o: Outcome| {
+        o.notes
+            .extend(warnings.iter().map(|w| format!("warning: {w}")));
+        o
+    };
     if listed.is_some_and(|slugs| !slugs.contains(slug)) {
         let reply = api.call("POST", "/api/posts", Body::Json(&body), None)?;
         if reply.status != 409 {
-            return outcome(api, reply);
+            return outcome(api, reply).map(with_warnings);
         }
     }
     let existing = api.call("GET", &format!("/api/posts/{slug}"), Body::None, None)?;
@@ -63,14 +73,14 @@ pub fn publish_source(
                 .and_then(|s| blog_core::authoring::compile(s, Some(stem)).ok())
                 .is_some_and(|p| p.same_content(&post));
         if landed {
-            return Ok(Outcome {
+            return Ok(with_warnings(Outcome {
                 status: "updated".to_owned(),
                 url: api.site_url(now.body["url"].as_str().unwrap_or("/")),
                 notes: vec!["the first attempt had landed; its answer was lost".to_owned()],
-            });
+            }));
         }
     }
-    outcome(api, reply)
+    outcome(api, reply).map(with_warnings)
 }
 
 /// What the author hears about a write's reply.
@@ -215,13 +225,38 @@ pub fn delete(mut args: DeleteArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `blog upload FILE`: through the API, or a presigned upload when too large.
-pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
-    let api = Api::new(&args.remote)?;
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let name = args
-        .file
+/// Sends `bytes` among the originals through a presigned upload (`name` gives the
+/// readable part of its key); returns the presign answer (`original`, `process`).
+pub fn presigned_upload(
+    api: &Api,
+    name: &str,
+    bytes: Vec<u8>,
+) -> anyhow::Result<serde_json::Value> {
+    let sha: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let reply = api.call(
+        "POST",
+        "/api/assets/uploads",
+        Body::Json(&json!({ "name": name, "size": bytes.len(), "sha256": sha })),
+        None,
+    )?;
+    if reply.status != 200 {
+        bail!("{}", reply.message());
+    }
+    let status = api.upload(&reply.body["upload"], bytes)?;
+    if !(200..300).contains(&status) {
+        bail!("the storage refused the upload (HTTP {status})");
+    }
+    Ok(reply.body)
+}
+
+/// Stores one image file through the asset API (a presigned upload when it is too
+/// large for a request) and returns the API's answer: `path`, `markdown`, `image`.
+pub fn store_file(api: &Api, file: &Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .context("the file name is not UTF-8")?;
@@ -239,27 +274,11 @@ pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
         }
         reply.body
     } else {
-        let sha: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let reply = api.call(
-            "POST",
-            "/api/assets/uploads",
-            Body::Json(&json!({ "name": name, "size": bytes.len(), "sha256": sha })),
-            None,
-        )?;
-        if reply.status != 200 {
-            bail!("{name}: {}", reply.message());
-        }
-        let status = api.upload(&reply.body["upload"], bytes)?;
-        if !(200..300).contains(&status) {
-            bail!("{name}: the storage refused the upload (HTTP {status})");
-        }
+        let reply = presigned_upload(api, name, bytes).with_context(|| name.to_owned())?;
         let processed = api.call(
             "POST",
             "/api/assets/process",
-            Body::Json(&reply.body["process"]["body"]),
+            Body::Json(&reply["process"]["body"]),
             None,
         )?;
         if processed.status != 201 {
@@ -267,6 +286,13 @@ pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
         }
         processed.body
     };
+    Ok(stored)
+}
+
+/// `blog upload FILE`: through the API, or a presigned upload when too large.
+pub fn upload(args: UploadArgs) -> anyhow::Result<()> {
+    let api = Api::new(&args.remote)?;
+    let stored = store_file(&api, &args.file)?;
     if let Some(image) = stored.get("image") {
         let served: u64 = image["variants"]
             .as_array()

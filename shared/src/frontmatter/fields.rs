@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
-use super::{FrontMatter, MAX_ALIASES, MAX_TAGS, MAX_TITLE_LEN};
+use super::{FrontMatter, Warning, MAX_ALIASES, MAX_TAGS, MAX_TITLE_LEN};
 use crate::error::InputError;
 use crate::post::{PostDate, Slug, Tag};
 
@@ -20,6 +20,7 @@ pub(super) enum Raw {
     Table,
 }
 
+#[derive(Clone)]
 pub(super) struct Field {
     pub key: String,
     pub value: Raw,
@@ -40,9 +41,39 @@ impl Raw {
     }
 }
 
+/// The keys this blog reads: its own, then other engines' names for the same fields
+/// (Hugo's `lastmod`, Jekyll's `last_modified_at` and `categories`, Hugo's `url`,
+/// Jekyll's `permalink`, Zola's `path`).
+pub const KNOWN_KEYS: &[&str] = &[
+    "title",
+    "date",
+    "updated",
+    "published",
+    "draft",
+    "tags",
+    "summary",
+    "description",
+    "slug",
+    "aliases",
+    "image",
+    "lastmod",
+    "last_modified_at",
+    "categories",
+    "category",
+    "url",
+    "permalink",
+    "path",
+];
+
 impl FrontMatter {
-    pub(super) fn from_fields(fields: &[Field], zone: Tz) -> Result<Self, InputError> {
+    pub(super) fn from_fields(
+        fields: &[Field],
+        zone: Tz,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Self, InputError> {
+        let fields = known_fields(fields, warnings);
         let get = |k: &str| fields.iter().find(|f| f.key == k);
+        let first = |keys: &[&str]| keys.iter().find_map(|k| get(k));
         let title = match get("title") {
             Some(f) => title(f)?,
             None => {
@@ -52,6 +83,7 @@ impl FrontMatter {
                 ))
             }
         };
+        let date_written = get("date").and_then(written).unwrap_or_default();
         let date = match get("date") {
             Some(f) => date_field(f, zone)?,
             None => {
@@ -61,7 +93,9 @@ impl FrontMatter {
                 ))
             }
         };
-        let updated = get("updated").map(|f| date_field(f, zone)).transpose()?;
+        let updated_field = first(&["updated", "lastmod", "last_modified_at"]);
+        let updated = updated_field.map(|f| date_field(f, zone)).transpose()?;
+        let updated_written = updated_field.and_then(written);
         let published = get("published").map(boolean).transpose()?;
         let draft = get("draft").map(boolean).transpose()?;
         let draft = match (published, draft) {
@@ -77,25 +111,125 @@ impl FrontMatter {
             (Some(p), None) => !p,
             (None, None) => false,
         };
-        let tags = get("tags").map(tags).transpose()?.unwrap_or_default();
+        let tags = tags(
+            ["tags", "categories", "category"]
+                .iter()
+                .filter_map(|k| get(k)),
+        )?;
+        let categories = ["categories", "category"]
+            .iter()
+            .filter_map(|k| get(k))
+            .filter_map(|f| list_of_text(f).ok())
+            .flatten()
+            .flat_map(|c| c.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
         let summary = match (get("summary"), get("description")) {
             (Some(f), _) | (None, Some(f)) => optional_text(f)?,
             (None, None) => None,
         };
         let slug = get("slug").map(slug).transpose()?;
         let aliases = get("aliases").map(aliases).transpose()?.unwrap_or_default();
+        let old_paths = ["url", "permalink", "path"]
+            .iter()
+            .filter_map(|k| get(k))
+            .filter_map(|f| old_path(f, warnings))
+            .collect();
         let image = get("image").map(image).transpose()?.flatten();
         Ok(Self {
             title,
             date,
+            date_written,
             updated,
+            updated_written,
             draft,
             tags,
+            categories,
             summary,
             slug,
             aliases,
+            old_paths,
             image,
         })
+    }
+}
+
+/// The fields this blog reads, a key in another case read as its lowercase self;
+/// every key it does not read is named in a warning, never dropped silently.
+fn known_fields(fields: &[Field], warnings: &mut Vec<Warning>) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in fields {
+        if KNOWN_KEYS.contains(&f.key.as_str()) {
+            out.push(f.clone());
+            continue;
+        }
+        let lower = f.key.to_lowercase();
+        let exact_too = fields.iter().any(|g| g.key == lower);
+        if KNOWN_KEYS.contains(&lower.as_str()) && !exact_too {
+            warnings.push(Warning {
+                line: f.line,
+                message: format!("\"{}\" is read as \"{lower}\": keys are lowercase", f.key),
+            });
+            out.push(Field {
+                key: lower,
+                ..f.clone()
+            });
+        } else if KNOWN_KEYS.contains(&lower.as_str()) {
+            warnings.push(Warning {
+                line: f.line,
+                message: format!(
+                    "\"{}\" repeats \"{lower}\" in another case, so it is ignored",
+                    f.key
+                ),
+            });
+        } else {
+            warnings.push(Warning {
+                line: f.line,
+                message: format!(
+                    "\"{}\" is not a field this blog reads, so it is ignored (it reads: title, date, updated, draft, published, tags, summary, slug, aliases, image)",
+                    f.key.escape_default()
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// An engine's address for the post (`url`, `permalink`, `path`), kept as an old
+/// path that redirects to it; one that cannot be a path here is a warning.
+fn old_path(f: &Field, warnings: &mut Vec<Warning>) -> Option<String> {
+    let raw = match optional_text(f) {
+        Ok(Some(raw)) => raw,
+        // Empty: no address to keep.
+        Ok(None) => return None,
+        Err(_) => {
+            warnings.push(Warning {
+                line: f.line,
+                message: format!("\"{}\" is not text, so it is ignored", f.key),
+            });
+            return None;
+        }
+    };
+    let raw = if raw.starts_with('/') {
+        raw
+    } else {
+        format!("/{raw}")
+    };
+    let mut skip = |why: String| {
+        warnings.push(Warning {
+            line: f.line,
+            message: format!("\"{}\" {raw} is not kept as an old address: {why}", f.key),
+        });
+        None
+    };
+    if raw.contains("/:") {
+        return skip("it has placeholders; give the pattern to blog import --old-urls".into());
+    }
+    match crate::urls::canonical_path(&raw) {
+        Ok(path) => match crate::routes::reserved(&path) {
+            Some(what) => skip(format!("it is {what} here")),
+            None => Some(path),
+        },
+        Err(m) => skip(m),
     }
 }
 
@@ -144,6 +278,14 @@ fn title(f: &Field) -> Result<String, InputError> {
     Ok(t)
 }
 
+/// A date as the author wrote it (TOML's as it prints), to be written again unchanged.
+fn written(f: &Field) -> Option<String> {
+    match &f.value {
+        Raw::Str(s) | Raw::Date(s) => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
 /// Accepts YYYY-MM-DD, RFC 3339, and "YYYY-MM-DD HH:MM[:SS]", as Flask blogs write
 /// it; a date without an offset is read in the site's time zone `zone`.
 fn date_field(f: &Field, zone: Tz) -> Result<PostDate, InputError> {
@@ -158,7 +300,7 @@ fn date_field(f: &Field, zone: Tz) -> Result<PostDate, InputError> {
                 &f.key,
                 f.line,
                 format!(
-                    "must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"{}\"",
+                    "must be YYYY-MM-DD, RFC 3339 (2024-05-01T09:30:00Z) or YYYY-MM-DD HH:MM:SS +HHMM, got \"{}\"",
                     s.escape_default()
                 ),
             ))
@@ -180,6 +322,19 @@ pub fn parse_date_in(s: &str, zone: Tz) -> Result<Option<DateTime<FixedOffset>>,
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(Some(d));
     }
+    // Jekyll's documented form, `2018-05-19 10:30:00 -0500`, and its relatives.
+    let offset = [
+        "%Y-%m-%d %H:%M:%S%.f %z",
+        "%Y-%m-%d %H:%M %z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ];
+    if let Some(d) = offset
+        .iter()
+        .find_map(|fmt| DateTime::parse_from_str(s, fmt).ok())
+    {
+        return Ok(Some(d));
+    }
     // A date alone is the start of that day: midnight, or in a zone whose clocks
     // skip midnight (a daylight saving change at 00:00), the first hour that exists.
     if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
@@ -189,9 +344,9 @@ pub fn parse_date_in(s: &str, zone: Tz) -> Result<Option<DateTime<FixedOffset>>,
             .map(|d| d.fixed_offset()));
     }
     let naive = [
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
     ]
     .iter()
@@ -247,22 +402,41 @@ fn list_of_text(f: &Field) -> Result<Vec<String>, InputError> {
     }
 }
 
-fn tags(f: &Field) -> Result<Vec<Tag>, InputError> {
+/// Tags from `tags`, then `categories`/`category` (Jekyll and Hugo keep both; this
+/// blog has one list), normalised and deduplicated.
+fn tags<'a>(fields: impl Iterator<Item = &'a Field>) -> Result<Vec<Tag>, InputError> {
     let mut out: Vec<Tag> = Vec::new();
-    for name in list_of_text(f)? {
-        if name.trim().is_empty() {
-            continue;
+    let mut last = None;
+    for f in fields {
+        last = Some(f);
+        let mut names = list_of_text(f)?;
+        if f.key != "tags" && matches!(f.value, Raw::Str(_)) {
+            // Jekyll: `categories: jekyll update` is two categories.
+            names = names
+                .iter()
+                .flat_map(|n| n.split_whitespace())
+                .map(str::to_owned)
+                .collect();
         }
-        let tag = Tag::parse(&name).map_err(|e| InputError { line: f.line, ..e })?;
-        if !out.contains(&tag) {
-            out.push(tag);
+        for name in names {
+            if name.trim().is_empty() {
+                continue;
+            }
+            let tag = Tag::parse(&name).map_err(|e| InputError { line: f.line, ..e })?;
+            if !out.contains(&tag) {
+                out.push(tag);
+            }
         }
     }
     if out.len() > MAX_TAGS {
+        let f = last.map(|f| f.line).unwrap_or_default();
         return Err(InputError::field(
             "tags",
-            f.line,
-            format!("has {} tags; the limit is {MAX_TAGS}", out.len()),
+            f,
+            format!(
+                "has {} tags (categories count too); the limit is {MAX_TAGS}",
+                out.len()
+            ),
         ));
     }
     Ok(out)

@@ -249,7 +249,7 @@ fn error_messages_say_what_is_expected() {
         .in_file("posts/a.md");
     assert_eq!(
         err.to_string(),
-        "posts/a.md: line 3: \"date\" must be YYYY-MM-DD or RFC 3339 (2024-05-01T09:30:00Z), got \"12/05/2024\""
+        "posts/a.md: line 3: \"date\" must be YYYY-MM-DD, RFC 3339 (2024-05-01T09:30:00Z) or YYYY-MM-DD HH:MM:SS +HHMM, got \"12/05/2024\""
     );
     let err = parse("---\ndate: 2024-01-01\n---\n").unwrap_err();
     assert!(err.to_string().contains("\"title\" is missing"), "{err}");
@@ -318,4 +318,147 @@ fn dates_without_an_offset_are_read_in_the_sites_time_zone() {
     )
     .unwrap();
     assert_eq!(post.date.utc().to_rfc3339(), "2026-12-01T08:00:00+00:00");
+}
+
+#[test]
+fn each_engines_dates_as_its_documentation_writes_them() {
+    let cases = [
+        // Jekyll: date, time, numeric offset.
+        ("2018-05-19 10:30:00 -0500", "2018-05-19T10:30:00-05:00"),
+        ("2018-05-19 10:30 +0100", "2018-05-19T10:30:00+01:00"),
+        (
+            "2018-05-19 10:30:00.250 -0500",
+            "2018-05-19T10:30:00.250-05:00",
+        ),
+        // Hugo (YAML or TOML) and Zola: RFC 3339, local date-times, fractions.
+        ("2016-09-12T10:00:00-07:00", "2016-09-12T10:00:00-07:00"),
+        ("2016-09-12T10:00:00", "2016-09-12T10:00:00Z"),
+        ("2016-09-12T10:00:00.999", "2016-09-12T10:00:00.999Z"),
+    ];
+    for (written, meant) in cases {
+        let src = format!("---\ntitle: T\ndate: {written}\n---\n");
+        let f = parse(&src)
+            .unwrap_or_else(|e| panic!("{written}: {e}"))
+            .front;
+        assert_eq!(f.date, ymd(meant), "{written}");
+    }
+    let toml = "+++\ntitle = \"T\"\ndate = 1979-05-27T07:32:00-08:00\nupdated = 1979-05-28T00:32:00.5\n+++\n";
+    let f = parse(toml).unwrap().front;
+    assert_eq!(f.date, ymd("1979-05-27T07:32:00-08:00"));
+    assert_eq!(f.updated, Some(ymd("1979-05-28T00:32:00.5Z")));
+}
+
+#[test]
+fn other_engines_names_for_the_same_fields() {
+    let hugo = "---\ntitle: T\ndate: 2016-09-12\nlastmod: 2016-10-01\ncategories: [Elm]\ntags: [events, elm]\nurl: /2016/09/12/the-retreat/\naliases: [/old/]\n---\n";
+    let doc = parse(hugo).unwrap();
+    assert_eq!(doc.front.updated, Some(ymd("2016-10-01")));
+    let tags: Vec<&str> = doc.front.tags.iter().map(Tag::as_str).collect();
+    assert_eq!(tags, ["events", "elm"], "categories merge into tags once");
+    assert_eq!(doc.front.old_paths, ["/2016/09/12/the-retreat/"]);
+    assert_eq!(doc.front.aliases, ["/old/"]);
+    assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+
+    let jekyll = "---\ntitle: T\ndate: 2020-01-02\nlast_modified_at: 2020-02-03\npermalink: /:year/:title/\ncategory: notes\n---\n";
+    let doc = parse(jekyll).unwrap();
+    assert_eq!(doc.front.updated, Some(ymd("2020-02-03")));
+    assert_eq!(doc.front.tags[0].as_str(), "notes");
+    assert!(doc.front.old_paths.is_empty());
+    assert!(
+        doc.warnings[0]
+            .to_string()
+            .starts_with("line 5: \"permalink\" /:year/:title/ is not kept")
+            && doc.warnings[0].message.contains("--old-urls"),
+        "{:?}",
+        doc.warnings
+    );
+
+    // An engine's address that this site itself serves is not an old address.
+    let zola = "+++\ntitle = \"T\"\ndate = 2020-01-02\npath = \"tags/x\"\n+++\n";
+    let doc = parse(zola).unwrap();
+    assert!(doc.front.old_paths.is_empty());
+    assert!(
+        doc.warnings[0].message.contains("tag"),
+        "{:?}",
+        doc.warnings
+    );
+}
+
+#[test]
+fn keys_in_another_case_are_read_and_unknown_keys_are_named() {
+    let src = "Title: Capitalised\nDATE: 2024-05-01\nPROJECT NAME: MY BLOG\nlayout: post\n\nBody\n";
+    let doc = parse(src).unwrap();
+    assert_eq!(doc.front.title, "Capitalised");
+    assert_eq!(doc.front.date, ymd("2024-05-01"));
+    let said: Vec<String> = doc.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(said.len(), 4, "{said:?}");
+    assert!(
+        said[0].starts_with("line 1: \"Title\" is read as \"title\""),
+        "{said:?}"
+    );
+    assert!(
+        said[1].starts_with("line 2: \"DATE\" is read as \"date\""),
+        "{said:?}"
+    );
+    assert!(
+        said[2].starts_with("line 3: \"PROJECT NAME\" is not a field"),
+        "{said:?}"
+    );
+    assert!(
+        said[3].starts_with("line 4: \"layout\" is not a field"),
+        "{said:?}"
+    );
+    // Both spellings: the lowercase one is the field, the other is named.
+    let both = "---\ntitle: a\nTitle: b\ndate: 2024-05-01\n---\n";
+    let doc = parse(both).unwrap();
+    assert_eq!(doc.front.title, "a");
+    assert!(doc.warnings[0]
+        .message
+        .contains("\"Title\" repeats \"title\""));
+    // Zola's taxonomies: tags and categories.
+    let zola = "+++\ntitle = \"T\"\ndate = 2021-01-01\n[taxonomies]\ntags = [\"a\"]\ncategories = [\"b\"]\n+++\n";
+    let tags: Vec<String> = parse(zola)
+        .unwrap()
+        .front
+        .tags
+        .iter()
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    assert_eq!(tags, ["a", "b"]);
+}
+
+#[test]
+fn a_file_without_front_matter_is_told_what_to_paste() {
+    let e = parse("# My trip to Oslo\n\nIt rained.\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("needs a title and a date"), "{e}");
+    assert!(
+        e.contains("---\ntitle: \"My trip to Oslo\"\ndate: YYYY-MM-DD\n---\n"),
+        "{e}"
+    );
+    assert_eq!(
+        first_heading("```\n# not this\n```\n## Real one ##\n").as_deref(),
+        Some("Real one")
+    );
+    assert_eq!(first_heading("#hashtag\ntext\n"), None);
+}
+
+#[test]
+fn a_flatpages_header_without_its_blank_line_points_at_it() {
+    for (src, line) in [
+        ("title: T\ndate: 2024-05-01\n# Heading\nText.\n", 3),
+        ("title: T\ndate: 2024-05-01\n# Heading\n\nText.\n", 3),
+        ("title: T\ndate: 2024-05-01\nThe text starts here.\n", 3),
+    ] {
+        let e = parse(src).unwrap_err();
+        assert_eq!(e.line, Some(line), "{src:?}: {e}");
+        assert!(
+            e.message.contains("add an empty line after line 2"),
+            "{src:?}: {e}"
+        );
+    }
+    // Comments between fields and indented lists are a header's own.
+    let ok = "title: T\n# a comment\ndate: 2024-05-01\ntags:\n- a\n- b\n\nText.\n";
+    assert_eq!(parse(ok).unwrap().body, "Text.\n");
 }

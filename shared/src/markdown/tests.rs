@@ -210,3 +210,77 @@ fn a_dropped_link_is_no_link() {
     assert!(html.contains("<a>click</a>"), "{html}");
     assert!(html.contains("<a title=\"title\">t</a>"), "{html}");
 }
+
+#[test]
+fn listed_raw_html_renders_and_the_rest_shows_as_text() {
+    let src = "<figure><img src=\"/assets/d.png\" width=\"600\" onerror=\"x()\" style=\"border:0\">\
+               <figcaption>A <a href=\"javascript:alert(1)\">diagram</a></figcaption></figure>\n\n\
+               E = mc<sup>2</sup>, H<sub>2</sub>O, line<br>break, <b>bold</b> <span>s</span>.\n\n\
+               <details open><summary>More</summary>\n\nHidden *text*.\n\n</details>\n\n\
+               <video controls autoplay src=\"/assets/v.mp4\" poster=\"/assets/p.jpg\"></video>\n\n\
+               <iframe src=\"https://evil.example\"></iframe>\n\n\
+               <a href=\"https://example.com/\" target=\"_blank\" onclick=\"x()\">out</a> <!-- a note -->\n";
+    let html = render(src).html;
+    for kept in [
+        "<figure><img src=\"/assets/d.png\" decoding=\"async\" width=\"600\">",
+        "<figcaption>A <a>diagram</a></figcaption></figure>",
+        "mc<sup>2</sup>, H<sub>2</sub>O, line<br>break",
+        "&lt;b&gt;bold&lt;/b&gt; &lt;span&gt;s&lt;/span&gt;",
+        "<details open=\"\"><summary>More</summary>",
+        "<em>text</em>",
+        "<video controls=\"\" src=\"/assets/v.mp4\" poster=\"/assets/p.jpg\"></video>",
+        "&lt;iframe src=\"https://evil.example\"&gt;&lt;/iframe&gt;",
+        "<a href=\"https://example.com/\">out</a>",
+    ] {
+        assert!(html.contains(kept), "{kept} missing: {html}");
+    }
+    for gone in [
+        "onerror",
+        "style=",
+        "javascript:",
+        "autoplay",
+        "onclick",
+        "target=",
+        "a note",
+        "<iframe",
+        "<b>",
+    ] {
+        assert!(!html.contains(gone), "{gone} leaked: {html}");
+    }
+}
+
+#[test]
+fn cleaning_raw_html_keeps_everything_markdown_makes() {
+    // The showcase without its raw HTML, alone and with one listed element: the
+    // sanitizer must keep every element and attribute comrak and this renderer write.
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../content/markdown-showcase.md"
+    ))
+    .unwrap();
+    let body = doc.splitn(3, "---\n").nth(2).unwrap();
+    let raw = body.find("## Raw HTML").unwrap()..body.find("## Images").unwrap();
+    let body = format!("{}{}", &body[..raw.start], &body[raw.end..]);
+    assert!(!body.contains("<sup>") && !body.contains("<script>"));
+    let plain = render(&body).html;
+    let with = render(&format!("{body}\nA<br>B\n")).html;
+    // html5ever writes the same markup in its own spelling.
+    let same_spelling = |h: &str| {
+        h.replace(" />", ">")
+            .replace("=\"\"", "")
+            .replace("&quot;", "\"")
+    };
+    assert_eq!(
+        same_spelling(&with).replace("<p>A<br>B</p>\n", ""),
+        same_spelling(&plain)
+    );
+    assert!(plain.contains("class=\"hl-") && plain.contains("task-list-item-checkbox"));
+}
+
+#[test]
+fn raw_images_sized_by_the_author_are_not_sized_twice() {
+    let html = render("<img src=\"/assets/d-0123456789abcdef-640x480.png\" width=\"320\">\n").html;
+    assert_eq!(html.matches("width=").count(), 1, "{html}");
+    let html = render("<img src=\"/assets/d-0123456789abcdef-640x480.png\" alt=\"d\">\n").html;
+    assert!(html.contains("width=\"640\" height=\"480\""), "{html}");
+}

@@ -136,6 +136,18 @@ fn key(stem: &str, sha256: &[u8], size: Option<(u32, u32)>, ext: &str) -> String
     format!("{stem}-{}{size}.{ext}", hash16(sha256))
 }
 
+/// The key among the originals that a presigned upload of `bytes` named `name`
+/// gets: what `blog import` of an export checks before sending a large original back.
+pub fn original_key(name: &str, bytes: &[u8]) -> Result<String, AppError> {
+    let kind = type_by_name(name)?;
+    Ok(key(
+        &name_stem(name)?,
+        &Sha256::digest(bytes),
+        None,
+        kind.ext,
+    ))
+}
+
 /// The first 8 bytes of a SHA-256, in hex: what keys name their content by.
 fn hash16(sha256: &[u8]) -> String {
     sha256[..8].iter().map(|b| format!("{b:02x}")).collect()

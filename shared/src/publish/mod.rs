@@ -5,7 +5,9 @@
 //! |---|---|
 //! | `/api/posts` | `GET` (every post, drafts included), `POST` (create) |
 //! | `/api/posts/{slug}` | `GET` (source, version, ETag), `PUT` and `DELETE` (with `If-Match`) |
+//! | `/api/assets` | `GET` (every key served and every original kept) |
 //! | `/api/assets?name=` | `POST` (an image, up to [`assets::MAX_ASSET_BYTES`]) |
+//! | `/api/assets/files/{assets,originals}/{key}` | `GET` (a download URL or the bytes), `PUT` (put back at that key: an export's import) |
 //! | `/api/assets/uploads` | `POST` (a presigned upload for larger files) |
 //! | `/api/assets/process` | `POST` (a presigned upload, once sent, made into an image set) |
 //! | `/api/invalidations` | `GET` (queued, held and recently sent invalidations) |
@@ -27,6 +29,7 @@ use crate::schedule::{NoSchedules, Schedules};
 use crate::store::{AssetWriter, PostWriter, Posts};
 
 pub mod assets;
+pub mod files;
 pub mod invalidations;
 pub mod posts;
 pub mod replies;
@@ -56,6 +59,8 @@ pub enum ApiRoute<'a> {
     Uploads,
     /// `/api/assets/process`.
     Process,
+    /// `/api/assets/files/{area}/{key}` (not yet validated).
+    File(&'a str, &'a str),
     /// `/api/invalidations`.
     Invalidations,
     /// `/api/invalidations/hold`.
@@ -68,6 +73,10 @@ pub enum ApiRoute<'a> {
 pub fn api_route(path: &str) -> Option<ApiRoute<'_>> {
     let rest = path.strip_prefix("/api/")?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if let Some(file) = rest.strip_prefix("assets/files/") {
+        let (area, key) = file.split_once('/')?;
+        return Some(ApiRoute::File(area, key));
+    }
     Some(match rest.split('/').collect::<Vec<_>>().as_slice() {
         ["posts"] => ApiRoute::Posts,
         ["posts", slug] if !slug.is_empty() => ApiRoute::Post(slug),
@@ -164,7 +173,10 @@ where
         (ApiRoute::Post(slug), &Method::GET) => posts::get(app, slug).await,
         (ApiRoute::Post(slug), &Method::PUT) => posts::update(app, schedules, slug, req).await,
         (ApiRoute::Post(slug), &Method::DELETE) => posts::delete(app, schedules, slug, req).await,
+        (ApiRoute::Assets, &Method::GET) => files::list(app).await,
         (ApiRoute::Assets, &Method::POST) => assets::upload(app, req).await,
+        (ApiRoute::File(area, key), &Method::GET) => files::fetch(app, area, key).await,
+        (ApiRoute::File(area, key), &Method::PUT) => files::restore(app, area, key, req).await,
         (ApiRoute::Uploads, &Method::POST) => assets::presign(app, req).await,
         (ApiRoute::Process, &Method::POST) => assets::process(app, req).await,
         (ApiRoute::Invalidations, &Method::GET) => invalidations::show(app).await,
@@ -177,7 +189,9 @@ where
             allow: match r {
                 ApiRoute::Posts => "GET, POST",
                 ApiRoute::Post(_) => "GET, PUT, DELETE",
-                ApiRoute::Assets | ApiRoute::Uploads | ApiRoute::Process => "POST",
+                ApiRoute::Assets => "GET, POST",
+                ApiRoute::File(..) => "GET, PUT",
+                ApiRoute::Uploads | ApiRoute::Process => "POST",
                 ApiRoute::Invalidations => "GET",
                 ApiRoute::Hold => "POST, DELETE",
                 ApiRoute::Rerender => "GET, POST",
@@ -267,6 +281,11 @@ mod tests {
         assert_eq!(api_route("/api/assets"), Some(ApiRoute::Assets));
         assert_eq!(api_route("/api/assets/uploads"), Some(ApiRoute::Uploads));
         assert_eq!(api_route("/api/assets/process"), Some(ApiRoute::Process));
+        assert_eq!(
+            api_route("/api/assets/files/assets/photo-ab/480x360.avif"),
+            Some(ApiRoute::File("assets", "photo-ab/480x360.avif"))
+        );
+        assert_eq!(api_route("/api/assets/files/originals"), None);
         assert_eq!(
             api_route("/api/invalidations"),
             Some(ApiRoute::Invalidations)

@@ -418,3 +418,42 @@ pub fn content_type(path: &Path) -> String {
         mime.to_string()
     }
 }
+
+/// Every file below `dir` as a sorted list of `/`-separated paths relative to it;
+/// hidden files (a write's temporary) are left out, and a missing `dir` is empty.
+pub fn files_below(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    list_files(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// The files below `dir` as `/`-separated keys relative to `base`; hidden files
+/// (a write's temporary) are not keys.
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_none_or(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            list_files(base, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(base) {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}

@@ -312,6 +312,77 @@ pub trait AssetWriter: Send + Sync {
         &self,
         key: &str,
     ) -> impl Future<Output = Result<Option<Bytes>, StoreError>> + Send;
+
+    /// Every key in `area`, sorted (an export).
+    fn keys(&self, area: Area) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// The file at `key` in `area`: a URL to fetch it from when the store has such
+    /// a thing (so a large original never passes through the function), else its
+    /// bytes; `None` when absent.
+    fn fetch(
+        &self,
+        area: Area,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Fetched>, StoreError>> + Send;
+
+    /// Puts a file back at exactly `key` (an import of an export), only where the
+    /// key is free or already holds these bytes: a key's bytes never change.
+    fn restore(
+        &self,
+        area: Area,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> impl Future<Output = Result<Restored, StoreError>> + Send;
+}
+
+/// The two places files live: what the site serves under `/assets/`, and the
+/// uploads as sent, which nothing serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// `assets/`.
+    Served,
+    /// `originals/`.
+    Originals,
+}
+
+impl Area {
+    /// The area's name in paths and keys (`assets`, `originals`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Served => "assets",
+            Area::Originals => "originals",
+        }
+    }
+
+    /// The area a name means.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "assets" => Some(Area::Served),
+            "originals" => Some(Area::Originals),
+            _ => None,
+        }
+    }
+}
+
+/// Where to get a stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A URL that serves it for a while (presigned).
+    Url(String),
+    /// The bytes themselves.
+    Bytes(Bytes),
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restored {
+    /// The key was free: the file is there now.
+    Created,
+    /// The key held these very bytes already.
+    Unchanged,
+    /// The key holds other bytes: nothing was written.
+    Differs,
 }
 
 /// A stored file (image, download), served under `/assets/`.

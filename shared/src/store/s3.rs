@@ -82,6 +82,19 @@ impl S3Assets {
         Ok(())
     }
 
+    /// The object's bytes, or `None` when it is absent.
+    async fn bytes_at(&self, key: &str) -> Result<Option<bytes::Bytes>, StoreError> {
+        let Some(out) = self.get_at(key).await? else {
+            return Ok(None);
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::unavailable(format!("reading {key}"), e))?;
+        Ok(Some(body.into_bytes()))
+    }
+
     async fn get_at(
         &self,
         key: &str,
@@ -120,6 +133,21 @@ impl Assets for S3Assets {
     }
 }
 
+fn area_prefix(area: super::Area) -> &'static str {
+    match area {
+        super::Area::Served => PREFIX,
+        super::Area::Originals => ORIGINALS,
+    }
+}
+
+/// How long a presigned URL (an upload, an export's download) works.
+fn presigning() -> Result<aws_sdk_s3::presigning::PresigningConfig, StoreError> {
+    aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(
+        PRESIGNED_SECONDS,
+    ))
+    .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// Caching for content-addressed keys: the bytes under one never change.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -144,10 +172,7 @@ impl super::AssetWriter for S3Assets {
         length: u64,
         sha256_base64: &str,
     ) -> Result<Option<super::PresignedUpload>, StoreError> {
-        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(
-            std::time::Duration::from_secs(PRESIGNED_SECONDS),
-        )
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let config = presigning()?;
         // Type, length and checksum are signed: S3 refuses any other file. The upload
         // lands with the originals; `/api/assets/process` makes what is served.
         let request = self
@@ -198,15 +223,108 @@ impl super::AssetWriter for S3Assets {
         .await
     }
 
-    async fn get_original(&self, key: &str) -> Result<Option<bytes::Bytes>, StoreError> {
-        let Some(out) = self.get_at(&format!("{ORIGINALS}{key}")).await? else {
-            return Ok(None);
-        };
-        let body = out
-            .body
-            .collect()
+    async fn keys(&self, area: super::Area) -> Result<Vec<String>, StoreError> {
+        let prefix = area_prefix(area);
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| unavailable(format!("listing {prefix}"), e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key()?.strip_prefix(prefix).map(str::to_owned)),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn fetch(
+        &self,
+        area: super::Area,
+        key: &str,
+    ) -> Result<Option<super::Fetched>, StoreError> {
+        let full = format!("{}{key}", area_prefix(area));
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await;
+        match head {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
+            Err(e) => return Err(unavailable(format!("reading {full}"), e)),
+        }
+        let config = presigning()?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .presigned(config)
             .await
-            .map_err(|e| StoreError::unavailable(format!("reading original {key}"), e))?;
-        Ok(Some(body.into_bytes()))
+            .map_err(|e| unavailable(format!("presigning a download of {full}"), e))?;
+        Ok(Some(super::Fetched::Url(request.uri().to_owned())))
+    }
+
+    async fn restore(
+        &self,
+        area: super::Area,
+        key: &str,
+        body: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<super::Restored, StoreError> {
+        let full = format!("{}{key}", area_prefix(area));
+        let cache =
+            (area == super::Area::Served && super::is_content_addressed(key)).then_some(IMMUTABLE);
+        // S3's conditional write: only where no object is (If-None-Match: *). S3
+        // answers 412 when one is there and 409 when another write to the key is in
+        // flight (S3 User Guide, "Add preconditions to S3 operations with conditional
+        // requests").
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .content_type(content_type)
+            .set_cache_control(cache.map(str::to_owned))
+            .if_none_match("*")
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(super::Restored::Created),
+            Err(e)
+                if matches!(
+                    e.raw_response().map(|r| r.status().as_u16()),
+                    Some(412 | 409)
+                ) =>
+            {
+                let Some(held) = self.bytes_at(&full).await? else {
+                    return Err(StoreError::unavailable(
+                        format!("restoring {full}"),
+                        "the object was there and then was not; try again",
+                    ));
+                };
+                Ok(if held == body {
+                    super::Restored::Unchanged
+                } else {
+                    super::Restored::Differs
+                })
+            }
+            Err(e) => Err(unavailable(format!("restoring {full}"), e)),
+        }
+    }
+
+    async fn get_original(&self, key: &str) -> Result<Option<bytes::Bytes>, StoreError> {
+        self.bytes_at(&format!("{ORIGINALS}{key}")).await
     }
 }

@@ -18,7 +18,8 @@ use crate::cdn::paths::changed;
 use crate::error::StoreError;
 use crate::post::{Neighbour, Post, Slug};
 use crate::store::{
-    AssetWriter, Expected, IndexEntry, PostWriter, PresignedUpload, Versioned, Written,
+    Area, AssetWriter, Expected, Fetched, IndexEntry, PostWriter, PresignedUpload, Restored,
+    Versioned, Written,
 };
 
 /// The lock file in the content folder (hidden, so never read as a post).
@@ -332,14 +333,45 @@ impl AssetWriter for FsStore {
     }
 
     async fn get_original(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        match std::fs::read(self.root.join("originals").join(key)) {
-            Ok(bytes) => Ok(Some(bytes.into())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::unavailable(
-                format!("reading original {key}"),
-                e,
-            )),
+        read_if_present(&self.root.join("originals").join(key))
+    }
+
+    async fn keys(&self, area: Area) -> Result<Vec<String>, StoreError> {
+        let dir = self.root.join(area.name());
+        super::files_below(&dir)
+            .map_err(|e| StoreError::unavailable(format!("listing {}", dir.display()), e))
+    }
+
+    async fn fetch(&self, area: Area, key: &str) -> Result<Option<Fetched>, StoreError> {
+        Ok(read_if_present(&self.root.join(area.name()).join(key))?.map(Fetched::Bytes))
+    }
+
+    async fn restore(
+        &self,
+        area: Area,
+        key: &str,
+        body: Bytes,
+        _content_type: &str,
+    ) -> Result<Restored, StoreError> {
+        let _guard = self.lock_for_write()?;
+        let path = self.root.join(area.name()).join(key);
+        // Under the write lock, so nothing writes between the look and the write.
+        match read_if_present(&path)? {
+            Some(held) if held == body => Ok(Restored::Unchanged),
+            Some(_) => Ok(Restored::Differs),
+            None => replace_file(&path, &body).map(|()| Restored::Created),
         }
+    }
+}
+
+fn read_if_present(path: &Path) -> Result<Option<Bytes>, StoreError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes.into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::unavailable(
+            format!("reading {}", path.display()),
+            e,
+        )),
     }
 }
 

@@ -182,15 +182,12 @@ pub fn suggested_header(source: &str) -> String {
 
 /// The text of the first `#` heading (any level), with its `#`s and closing `#`s gone.
 pub fn first_heading(source: &str) -> Option<String> {
-    let mut fenced = false;
+    let mut fences = crate::markdown::fences::Fences::default();
     source.lines().find_map(|line| {
-        let t = line.trim_start();
-        if t.starts_with("```") || t.starts_with("~~~") {
-            fenced = !fenced;
-        }
-        if fenced || line.starts_with("    ") {
+        if fences.is_code(line) || line.starts_with("    ") {
             return None;
         }
+        let t = line.trim_start();
         let rest = t.trim_start_matches('#');
         let level = t.len() - rest.len();
         ((1..=6).contains(&level) && rest.starts_with([' ', '\t']))

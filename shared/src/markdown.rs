@@ -4,6 +4,7 @@
 //! ammonia (`raw_html`); every other tag is escaped (shown as text), and
 //! `javascript:`-style links are dropped.
 
+pub mod fences;
 mod raw_html;
 
 pub use raw_html::RAW_ELEMENTS;

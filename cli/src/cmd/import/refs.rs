@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use blog_core::markdown::fences::Fences;
+
 /// One reference to a URL in a post's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ref {
@@ -44,23 +46,9 @@ pub fn find(body: &str) -> Vec<Ref> {
 fn mask_code(body: &str) -> Vec<u8> {
     let mut out = body.as_bytes().to_vec();
     let mut offset = 0;
-    let mut fence: Option<&str> = None;
+    let mut fences = Fences::default();
     for line in body.split_inclusive('\n') {
-        let t = line.trim_start_matches(' ');
-        let opens = ["```", "~~~"].into_iter().find(|f| t.starts_with(f));
-        let in_code = match (fence, opens) {
-            (None, Some(f)) => {
-                fence = Some(f);
-                true
-            }
-            (Some(f), Some(g)) if f == g && t.trim_end().trim_start_matches(g).is_empty() => {
-                fence = None;
-                true
-            }
-            (Some(_), _) => true,
-            (None, None) => false,
-        };
-        if in_code {
+        if fences.is_code(line) {
             // Blank, but keep the line break: lines are counted and split later.
             let text = line.trim_end_matches('\n').len();
             out[offset..offset + text].fill(b' ');

@@ -4,11 +4,13 @@
 //! renders (a fenced block, a link, a `<figure>` from the raw HTML list); any other
 //! tag is left as written and named in a warning. Lines keep their numbers.
 
+use blog_core::markdown::fences::Fences;
+
 /// The body with known tags translated, and `(line, message)` for tags left.
 pub fn translate(body: &str) -> (String, Vec<(usize, String)>) {
     let mut out = String::with_capacity(body.len());
     let mut warnings = Vec::new();
-    let mut fence: Option<&str> = None;
+    let mut fences = Fences::default();
     let mut highlight = false;
     for (i, line) in body.split_inclusive('\n').enumerate() {
         let (text, end) = match line.strip_suffix('\n') {
@@ -26,13 +28,7 @@ pub fn translate(body: &str) -> (String, Vec<(usize, String)>) {
             }
             continue;
         }
-        let opens = ["```", "~~~"].into_iter().find(|f| t.starts_with(f));
-        match (fence, opens) {
-            (None, Some(f)) => fence = Some(f),
-            (Some(f), Some(g)) if f == g => fence = None,
-            _ => {}
-        }
-        if fence.is_some() || opens.is_some() {
+        if fences.is_code(t) {
             out.push_str(line);
             continue;
         }
